@@ -1,0 +1,104 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using ILGPU;
+
+namespace ILGpuSat.Kernels.Cuda;
+
+/// <summary>
+/// Finds the NVIDIA driver library for ILGPU. ILGPU imports the driver API as "cuda", which .NET probes
+/// only as libcuda.so: the unversioned name that exists only where a CUDA toolkit's dev symlink was
+/// installed. The driver itself ships libcuda.so.1, often in a directory the loader does not search
+/// (containers mount it under /usr/local/nvidia). This resolver maps the import to the first of
+/// libcuda.so, libcuda.so.1 and the usual driver directories, so a user never needs a symlink.
+/// </summary>
+public static class LibCudaResolver
+{
+    private static readonly object Gate = new();
+    private static bool _registered;
+    private static bool _probed;
+    private static IntPtr _handle;
+    private static string? _path;
+
+    /// <summary>Directories holding libcuda.so.1 on common Linux installs and containers.</summary>
+    public static readonly IReadOnlyList<string> DriverDirectories =
+    [
+        "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu",
+        "/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/wsl/lib", "/usr/lib/aarch64-linux-gnu",
+    ];
+
+    /// <summary>Everything tried, in order (for error messages).</summary>
+    public static IReadOnlyList<string> Candidates
+    {
+        get
+        {
+            if (OperatingSystem.IsWindows()) return ["nvcuda.dll"];
+            var list = new List<string> { "libcuda.so", "libcuda.so.1" };
+            foreach (var dir in DriverDirectories)
+            {
+                list.Add(Path.Combine(dir, "libcuda.so.1"));
+                list.Add(Path.Combine(dir, "libcuda.so"));
+            }
+            return list;
+        }
+    }
+
+    /// <summary>Installs the resolver on the ILGPU assembly (once; call before the first ILGPU Context).</summary>
+    public static void Register()
+    {
+        lock (Gate)
+        {
+            if (_registered) return;
+            _registered = true;
+            if (OperatingSystem.IsWindows()) return; // nvcuda.dll sits in System32, where Windows looks anyway
+            if (IsWsl()) return;                     // ILGPU installs its own resolver for /usr/lib/wsl/lib there
+            try
+            {
+                NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, Resolve);
+            }
+            catch (InvalidOperationException)
+            {
+                // Someone (a host application) registered a resolver for ILGPU first: theirs wins.
+            }
+        }
+    }
+
+    /// <summary>Loads the driver library if it can be found; <paramref name="path"/> names what was loaded.</summary>
+    public static bool TryLoad(out string? path)
+    {
+        lock (Gate)
+        {
+            if (!_probed)
+            {
+                _probed = true;
+                foreach (var candidate in Candidates)
+                {
+                    if (Path.IsPathRooted(candidate) && !File.Exists(candidate)) continue;
+                    if (NativeLibrary.TryLoad(candidate, out _handle)) { _path = candidate; break; }
+                }
+            }
+            path = _path;
+            return _handle != IntPtr.Zero;
+        }
+    }
+
+    /// <summary>"What was searched" for an error message.</summary>
+    public static string SearchDescription =>
+        OperatingSystem.IsWindows() ? "nvcuda.dll" : $"libcuda.so, libcuda.so.1 (loader path) and {string.Join(", ", DriverDirectories)}";
+
+    private static bool IsWsl()
+    {
+        try
+        {
+            const string release = "/proc/sys/kernel/osrelease";
+            return File.Exists(release) && File.ReadAllText(release).Contains("microsoft", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (libraryName is not ("cuda" or "libcuda" or "libcuda.so" or "libcuda.so.1")) return IntPtr.Zero;
+        return TryLoad(out _) ? _handle : IntPtr.Zero; // zero: fall back to the default probing (and ILGPU's own error)
+    }
+}
