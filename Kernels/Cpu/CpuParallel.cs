@@ -1,0 +1,72 @@
+namespace ILGpuSat.Kernels.Cpu;
+
+/// <summary>
+/// Work splitting for the CPU kernels. Work is cut into at most a few chunks per thread (enough to
+/// balance uneven cores, few enough that scheduling stays negligible), and a job smaller than
+/// <see cref="MinChunkWork"/> elements per chunk runs on the calling thread: for memory-bound
+/// kernels a thread hand-off costs more than a few tens of kilobytes of work.
+/// </summary>
+internal static class CpuParallel
+{
+    /// <summary>Elements of work below which splitting further does not pay.</summary>
+    public const long MinChunkWork = 1 << 15;
+
+    /// <summary>Items (floats) per block when an elementwise job is cut into ranges; a multiple of every vector width.</summary>
+    public const int ElementBlock = 1024;
+
+    /// <summary>Number of chunks to cut <paramref name="items"/> items of <paramref name="workPerItem"/> elements into.</summary>
+    public static int ChunkCount(int threads, int items, long workPerItem)
+    {
+        if (threads <= 1 || items <= 1) return 1;
+        long total = items * Math.Max(1L, workPerItem);
+        long chunks = Math.Min(Math.Min(total / MinChunkWork, items), threads * 4L);
+        return (int)Math.Max(1L, chunks);
+    }
+
+    /// <summary>Runs <paramref name="body"/>(start, end) over contiguous item ranges covering [0, items).</summary>
+    public static void For(int threads, int items, long workPerItem, Action<int, int> body)
+    {
+        if (items <= 0) return;
+        int chunks = ChunkCount(threads, items, workPerItem);
+        if (chunks == 1)
+        {
+            body(0, items);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            c => body((int)((long)items * c / chunks), (int)((long)items * (c + 1) / chunks)));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over element ranges covering [0, n); range
+    /// boundaries fall on <see cref="ElementBlock"/> multiples so chunks never share a cache line.
+    /// </summary>
+    public static void ForElements(int threads, int n, Action<int, int> body)
+    {
+        if (n <= 0) return;
+        int blocks = (n + ElementBlock - 1) / ElementBlock;
+        For(threads, blocks, ElementBlock,
+            (b0, b1) => body(b0 * ElementBlock, (int)Math.Min((long)b1 * ElementBlock, n)));
+    }
+
+    /// <summary>
+    /// Sum over element ranges of <paramref name="body"/>(start, end). Partial sums are combined in
+    /// range order, so for a given thread count the result is deterministic.
+    /// </summary>
+    public static double SumElements(int threads, int n, Func<int, int, double> body)
+    {
+        if (n <= 0) return 0;
+        int blocks = (n + ElementBlock - 1) / ElementBlock;
+        int chunks = ChunkCount(threads, blocks, ElementBlock);
+        if (chunks == 1) return body(0, n);
+        var partial = new double[chunks];
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+        {
+            int b0 = (int)((long)blocks * c / chunks), b1 = (int)((long)blocks * (c + 1) / chunks);
+            partial[c] = body(b0 * ElementBlock, (int)Math.Min((long)b1 * ElementBlock, n));
+        });
+        double total = 0;
+        foreach (double p in partial) total += p;
+        return total;
+    }
+}

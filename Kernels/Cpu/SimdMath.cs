@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ILGpuSat.Kernels.Cpu;
+
+/// <summary>An elementwise function of one input, in vector and scalar (tail) form.</summary>
+internal interface IUnaryMap
+{
+    Vector512<float> Apply(Vector512<float> x);
+    float Apply(float x);
+}
+
+/// <summary>An elementwise function of two inputs, in vector and scalar (tail) form.</summary>
+internal interface IBinaryMap
+{
+    Vector512<float> Apply(Vector512<float> a, Vector512<float> b);
+    float Apply(float a, float b);
+}
+
+/// <summary>
+/// Vector loops shared by the CPU kernels. Accurate reductions: each lane sums at most
+/// <see cref="FlushBlock"/>/64 floats in single precision before the block total is widened and
+/// added in double, so a sum of millions of floats keeps about 1e-7 relative error.
+/// </summary>
+internal static class SimdMath
+{
+    public const int W = 16; // Vector512<float>.Count
+    private const int FlushBlock = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref float r, int i) => Vector512.LoadUnsafe(ref r, (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> v, ref float r, int i) => v.StoreUnsafe(ref r, (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref float At(float[] a) => ref MemoryMarshal.GetArrayDataReference(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Widen(Vector512<float> v)
+        => Vector512.Sum(Vector512.WidenLower(v) + Vector512.WidenUpper(v));
+
+    /// <summary>y[i] = op(x[i]) for i in [start, end); x and y may be the same array.</summary>
+    public static void Map<T>(T op, float[] x, float[] y, int start, int end) where T : struct, IUnaryMap
+    {
+        ref float rx = ref At(x);
+        ref float ry = ref At(y);
+        int i = start;
+        for (; i <= end - W; i += W) Store(op.Apply(Load(ref rx, i)), ref ry, i);
+        for (; i < end; i++) Unsafe.Add(ref ry, i) = op.Apply(Unsafe.Add(ref rx, i));
+    }
+
+    /// <summary>y[i] = op(a[i], b[i]) for i in [start, end); y may alias a or b.</summary>
+    public static void Map<T>(T op, float[] a, float[] b, float[] y, int start, int end) where T : struct, IBinaryMap
+    {
+        ref float ra = ref At(a);
+        ref float rb = ref At(b);
+        ref float ry = ref At(y);
+        int i = start;
+        for (; i <= end - W; i += W) Store(op.Apply(Load(ref ra, i), Load(ref rb, i)), ref ry, i);
+        for (; i < end; i++) Unsafe.Add(ref ry, i) = op.Apply(Unsafe.Add(ref ra, i), Unsafe.Add(ref rb, i));
+    }
+
+    /// <summary>Sum of x[start..end).</summary>
+    public static double Sum(float[] x, int start, int end)
+    {
+        ref float r = ref At(x);
+        double total = 0;
+        int i = start;
+        while (end - i >= 4 * W)
+        {
+            int stop = i + Math.Min(FlushBlock, (end - i) / (4 * W) * (4 * W));
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i < stop; i += 4 * W)
+            {
+                a0 += Load(ref r, i);
+                a1 += Load(ref r, i + W);
+                a2 += Load(ref r, i + 2 * W);
+                a3 += Load(ref r, i + 3 * W);
+            }
+            total += Widen((a0 + a1) + (a2 + a3));
+        }
+        for (; i < end; i++) total += Unsafe.Add(ref r, i);
+        return total;
+    }
+
+    /// <summary>Sum of (x - shift)^2 over [start, end).</summary>
+    public static double SumSquares(float[] x, int start, int end, float shift = 0)
+    {
+        ref float r = ref At(x);
+        var s = Vector512.Create(shift);
+        double total = 0;
+        int i = start;
+        while (end - i >= 4 * W)
+        {
+            int stop = i + Math.Min(FlushBlock, (end - i) / (4 * W) * (4 * W));
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i < stop; i += 4 * W)
+            {
+                var d0 = Load(ref r, i) - s; a0 = Vector512.FusedMultiplyAdd(d0, d0, a0);
+                var d1 = Load(ref r, i + W) - s; a1 = Vector512.FusedMultiplyAdd(d1, d1, a1);
+                var d2 = Load(ref r, i + 2 * W) - s; a2 = Vector512.FusedMultiplyAdd(d2, d2, a2);
+                var d3 = Load(ref r, i + 3 * W) - s; a3 = Vector512.FusedMultiplyAdd(d3, d3, a3);
+            }
+            total += Widen((a0 + a1) + (a2 + a3));
+        }
+        for (; i < end; i++)
+        {
+            double d = Unsafe.Add(ref r, i) - shift;
+            total += d * d;
+        }
+        return total;
+    }
+
+    /// <summary>Sum of (x - shift) and of (x - shift)^2 over [start, end) in one pass.</summary>
+    public static (double Sum, double SumSquares) SumAndSquares(float[] x, int start, int end, float shift)
+    {
+        ref float r = ref At(x);
+        var s = Vector512.Create(shift);
+        double s1 = 0, s2 = 0;
+        int i = start;
+        while (end - i >= 2 * W)
+        {
+            int stop = i + Math.Min(FlushBlock, (end - i) / (2 * W) * (2 * W));
+            Vector512<float> a0 = default, a1 = default, q0 = default, q1 = default;
+            for (; i < stop; i += 2 * W)
+            {
+                var d0 = Load(ref r, i) - s;
+                var d1 = Load(ref r, i + W) - s;
+                a0 += d0; a1 += d1;
+                q0 = Vector512.FusedMultiplyAdd(d0, d0, q0);
+                q1 = Vector512.FusedMultiplyAdd(d1, d1, q1);
+            }
+            s1 += Widen(a0 + a1);
+            s2 += Widen(q0 + q1);
+        }
+        for (; i < end; i++)
+        {
+            double d = Unsafe.Add(ref r, i) - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+        return (s1, s2);
+    }
+
+    /// <summary>Sum of dy and of dy * (x - shift) over [start, end) in one pass (batch-norm gradients).</summary>
+    public static (double SumDy, double SumDyX) SumAndDot(float[] dy, float[] x, int start, int end, float shift)
+    {
+        ref float rd = ref At(dy);
+        ref float rx = ref At(x);
+        var s = Vector512.Create(shift);
+        double s1 = 0, s2 = 0;
+        int i = start;
+        while (end - i >= 2 * W)
+        {
+            int stop = i + Math.Min(FlushBlock, (end - i) / (2 * W) * (2 * W));
+            Vector512<float> a0 = default, a1 = default, q0 = default, q1 = default;
+            for (; i < stop; i += 2 * W)
+            {
+                var g0 = Load(ref rd, i);
+                var g1 = Load(ref rd, i + W);
+                a0 += g0; a1 += g1;
+                q0 = Vector512.FusedMultiplyAdd(g0, Load(ref rx, i) - s, q0);
+                q1 = Vector512.FusedMultiplyAdd(g1, Load(ref rx, i + W) - s, q1);
+            }
+            s1 += Widen(a0 + a1);
+            s2 += Widen(q0 + q1);
+        }
+        for (; i < end; i++)
+        {
+            double g = Unsafe.Add(ref rd, i);
+            s1 += g;
+            s2 += g * (Unsafe.Add(ref rx, i) - shift);
+        }
+        return (s1, s2);
+    }
+
+    /// <summary>Sum of (a - b)^2 over [start, end).</summary>
+    public static double SumSquaredDifference(float[] a, float[] b, int start, int end)
+    {
+        ref float ra = ref At(a);
+        ref float rb = ref At(b);
+        double total = 0;
+        int i = start;
+        while (end - i >= 2 * W)
+        {
+            int stop = i + Math.Min(FlushBlock, (end - i) / (2 * W) * (2 * W));
+            Vector512<float> a0 = default, a1 = default;
+            for (; i < stop; i += 2 * W)
+            {
+                var d0 = Load(ref ra, i) - Load(ref rb, i);
+                var d1 = Load(ref ra, i + W) - Load(ref rb, i + W);
+                a0 = Vector512.FusedMultiplyAdd(d0, d0, a0);
+                a1 = Vector512.FusedMultiplyAdd(d1, d1, a1);
+            }
+            total += Widen(a0 + a1);
+        }
+        for (; i < end; i++)
+        {
+            double d = (double)Unsafe.Add(ref ra, i) - Unsafe.Add(ref rb, i);
+            total += d * d;
+        }
+        return total;
+    }
+}
