@@ -1,0 +1,32 @@
+using ILGpuSat.Kernels;
+
+namespace ILGpuSat.Engine.Modules;
+
+/// <summary>torch.nn.PReLU: one learnable slope (numParameters = 1) or one per channel, initialised to <c>init</c>.</summary>
+public sealed class PReLU : Module
+{
+    public PReLU(int numParameters = 1, float init = 0.25f, Backend? backend = null)
+    {
+        if (numParameters <= 0) throw new ArgumentException($"PReLU: num_parameters {numParameters} must be positive.");
+        Weight = RegisterParameter("weight", Tensor.Full([numParameters], init, backend: backend));
+    }
+
+    public Tensor Weight { get; }
+
+    public override Tensor Forward(Tensor x) => F.Prelu(x, Weight);
+
+    public override string ToString() => $"PReLU(num_parameters={Weight.Length})";
+}
+
+public sealed class ReLU : Module
+{
+    public override Tensor Forward(Tensor x) => F.Relu(x);
+    public override string ToString() => "ReLU()";
+}
+
+public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
+{
+    public float NegativeSlope { get; } = negativeSlope;
+    public override Tensor Forward(Tensor x) => F.LeakyRelu(x, NegativeSlope);
+    public override string ToString() => $"LeakyReLU(negative_slope={NegativeSlope})";
+}

@@ -1,0 +1,35 @@
+namespace ILGpuSat.Engine.Modules;
+
+/// <summary>torch.nn.Sequential: children named "0", "1", ... applied in order.</summary>
+public class Sequential : Module
+{
+    private readonly List<Module> _layers = new();
+
+    public Sequential(params Module[] layers)
+    {
+        foreach (var layer in layers) Add(layer);
+    }
+
+    public int Count => _layers.Count;
+
+    public Module this[int index] => _layers[index];
+
+    public IReadOnlyList<Module> Layers => _layers;
+
+    /// <summary>Appends a layer under the next index as its name.</summary>
+    public Sequential Add(Module layer)
+    {
+        RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+        _layers.Add(layer);
+        return this;
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        foreach (var layer in _layers) x = layer.Forward(x);
+        return x;
+    }
+
+    public override string ToString()
+        => "Sequential(\n" + string.Join("\n", _layers.Select((l, i) => $"  ({i}): {l}")) + "\n)";
+}

@@ -1,0 +1,72 @@
+namespace ILGpuSat.Engine;
+
+public static partial class F
+{
+    /// <summary>
+    /// mean((input - target)^2) as a zero-dimensional tensor.
+    /// dinput = dloss * 2 (input - target) / n;  dtarget = -dinput.
+    /// The upstream gradient stays on the device (the kernel reads dloss[0]).
+    /// </summary>
+    public static Tensor MseLoss(Tensor input, Tensor target)
+    {
+        const string op = "mse_loss";
+        Check.NotNull(op, nameof(input), input);
+        Check.NotNull(op, nameof(target), target);
+        Check.SameBackend(op, input, target);
+        Check.SameShape(op, "input", input, "target", target);
+        var b = input.Backend;
+        var loss = Tensor.Empty([], b);
+        b.MseLoss(input.Buffer, target.Buffer, loss.Buffer);
+        if (!Autograd.NeedsGrad(input, target)) return loss;
+        return Autograd.Record(op, loss, [input, target], dloss =>
+        {
+            var dinput = Tensor.Empty(input.Shape, b);
+            b.MseLossBackward(input.Buffer, target.Buffer, dloss.Buffer, dinput.Buffer);
+            Tensor? dtarget = null;
+            if (target.RequiresGrad)
+            {
+                dtarget = Tensor.Empty(target.Shape, b);
+                b.Scale(dinput.Buffer, -1f, dtarget.Buffer);
+            }
+            return [input.RequiresGrad ? dinput : null, dtarget];
+        });
+    }
+
+    /// <summary>
+    /// Cross-entropy of logits [N,C,...] (classes on dim 1) against a soft target distribution of the
+    /// same shape, with optional per-pixel weights [N,1,...]: the mean over the N*pixels of
+    /// w * (-sum_c z_c log softmax_c(logits)) (the colorization loss of Zhang et al. / Liu et al.).
+    /// dlogits = dloss * w * (softmax * sum_c z_c - z) / (N*pixels). The target and the weights are
+    /// constants: asking for their gradient is an error rather than a silently missing term.
+    /// </summary>
+    public static Tensor SoftCrossEntropy(Tensor logits, Tensor targetDistribution, Tensor? pixelWeights = null)
+    {
+        const string op = "soft_cross_entropy";
+        Check.NotNull(op, nameof(logits), logits);
+        Check.NotNull(op, nameof(targetDistribution), targetDistribution);
+        Check.SameBackend(op, logits, targetDistribution, pixelWeights);
+        Check.MinRank(op, "logits", logits, 2);
+        Check.SameShape(op, "logits", logits, "target", targetDistribution);
+        if (pixelWeights is not null)
+        {
+            var expected = logits.Shape;
+            expected[1] = 1;
+            if (!pixelWeights.ShapeSpan.SequenceEqual(expected))
+                throw new ArgumentException($"{op}: weights {Check.S(pixelWeights)} must have shape {Tensor.Format(expected)} for logits {Check.S(logits)}.");
+        }
+        if (Autograd.IsGradEnabled && (targetDistribution.RequiresGrad || (pixelWeights?.RequiresGrad ?? false)))
+            throw new ArgumentException($"{op}: gradients with respect to the target distribution or the weights are not implemented; pass them without requires_grad.");
+
+        var g = Check.AlongDim(logits, 1);
+        var b = logits.Backend;
+        var loss = Tensor.Empty([], b);
+        b.SoftmaxCrossEntropy(logits.Buffer, targetDistribution.Buffer, pixelWeights?.Buffer, g, loss.Buffer);
+        if (!Autograd.NeedsGrad(logits)) return loss;
+        return Autograd.Record(op, loss, [logits, targetDistribution, pixelWeights], dloss =>
+        {
+            var dlogits = Tensor.Empty(logits.Shape, b);
+            b.SoftmaxCrossEntropyBackward(logits.Buffer, targetDistribution.Buffer, pixelWeights?.Buffer, g, dloss.Buffer, dlogits.Buffer);
+            return [dlogits, null, null];
+        });
+    }
+}

@@ -1,0 +1,75 @@
+namespace ILGpuSat.Engine;
+
+public static partial class F
+{
+    /// <summary>
+    /// Batch normalisation over dim 1 of x [N,C,...] as torch.nn.functional.batch_norm.
+    /// Training mode normalises with the batch statistics (biased variance), saves the mean and
+    /// 1/sqrt(var+eps) for backward, and updates the running statistics in place when given
+    /// (unbiased variance). Eval mode normalises with the running statistics. weight/bias null
+    /// means gamma = 1, beta = 0 (affine=False).
+    /// Backward: the standard batch-norm gradient (training: through the batch statistics;
+    /// eval: dx = dy * gamma / sqrt(running_var + eps)); dgamma = sum dy * x_hat, dbeta = sum dy.
+    /// </summary>
+    public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        const string op = "batch_norm";
+        Check.NotNull(op, nameof(x), x);
+        Check.MinRank(op, "input", x, 2);
+        Check.SameBackend(op, x, runningMean, runningVar, weight, bias);
+        int c = x.Size(1);
+        Check.Vector(op, "running_mean", runningMean, c);
+        Check.Vector(op, "running_var", runningVar, c);
+        Check.Vector(op, "weight", weight, c);
+        Check.Vector(op, "bias", bias, c);
+        if ((runningMean is null) != (runningVar is null))
+            throw new ArgumentException($"{op}: running_mean and running_var must be given together.");
+        if (!training && runningMean is null)
+            throw new ArgumentException($"{op}: eval mode needs running_mean and running_var (input {Check.S(x)}).");
+        if (!(eps > 0)) throw new ArgumentException($"{op}: eps must be positive, got {eps}.");
+        var g = Check.AlongDim(x, 1);
+        if (training && g.PerChannel < 2)
+            throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input {Check.S(x)}.");
+
+        var b = x.Backend;
+        // affine=False: the kernels always take gamma and beta.
+        var gamma = weight ?? Tensor.Ones([c], backend: b);
+        var beta = bias ?? Tensor.Zeros([c], backend: b);
+        var y = Tensor.Empty(x.Shape, b);
+
+        if (training)
+        {
+            var saveMean = Tensor.Empty([c], b);
+            var saveInvStd = Tensor.Empty([c], b);
+            b.BatchNormTrain(x.Buffer, gamma.Buffer, beta.Buffer, g, eps, y.Buffer, saveMean.Buffer, saveInvStd.Buffer,
+                runningMean?.Buffer, runningVar?.Buffer, momentum);
+            runningMean?.MarkModified();
+            runningVar?.MarkModified();
+            if (!Autograd.NeedsGrad(x, weight, bias)) return y;
+            return Autograd.Record(op, y, [x, weight, bias], dy =>
+            {
+                var (dx, dgamma, dbeta) = Grads(x, c);
+                b.BatchNormTrainBackward(x.Buffer, dy.Buffer, gamma.Buffer, saveMean.Buffer, saveInvStd.Buffer, g,
+                    dx.Buffer, dgamma.Buffer, dbeta.Buffer);
+                return [dx, dgamma, dbeta];
+            });
+        }
+
+        var mean = runningMean!;
+        var variance = runningVar!;
+        b.BatchNormEval(x.Buffer, gamma.Buffer, beta.Buffer, mean.Buffer, variance.Buffer, g, eps, y.Buffer);
+        if (!Autograd.NeedsGrad(x, weight, bias)) return y;
+        // The running statistics are read by backward, so they are inputs (without gradient) for the version check.
+        return Autograd.Record(op, y, [x, weight, bias, mean, variance], dy =>
+        {
+            var (dx, dgamma, dbeta) = Grads(x, c);
+            b.BatchNormEvalBackward(x.Buffer, dy.Buffer, gamma.Buffer, mean.Buffer, variance.Buffer, g, eps,
+                dx.Buffer, dgamma.Buffer, dbeta.Buffer);
+            return [dx, dgamma, dbeta, null, null];
+        });
+
+        static (Tensor, Tensor, Tensor) Grads(Tensor x, int c)
+            => (Tensor.Empty(x.Shape, x.Backend), Tensor.Empty([c], x.Backend), Tensor.Empty([c], x.Backend));
+    }
+}

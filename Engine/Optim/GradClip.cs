@@ -1,0 +1,57 @@
+using ILGpuSat.Kernels;
+
+namespace ILGpuSat.Engine.Optim;
+
+/// <summary>torch.nn.utils.clip_grad_norm_ without waiting for the device.</summary>
+public static class GradClip
+{
+    /// <summary>
+    /// Scales every gradient by min(1, maxNorm / (total + 1e-6)), total = the L2 norm of all
+    /// gradients together, and returns total as a one-element tensor (still on the device; read it
+    /// with Item() when needed). Parameters without a gradient are skipped.
+    /// </summary>
+    public static Tensor ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(maxNorm > 0)) throw new ArgumentException($"clip_grad_norm: max norm must be positive, got {maxNorm}.");
+        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
+        var backend = grads.Count > 0 ? grads[0].Backend : Tensor.DefaultBackend;
+        var total = Tensor.Zeros([], backend: backend);
+        if (grads.Count == 0) return total;
+
+        var sumOfSquares = Tensor.Zeros([], backend: backend);
+        using (var part = backend.Allocate(1))
+        {
+            foreach (var g in grads)
+            {
+                if (!ReferenceEquals(g.Backend, backend))
+                    throw new ArgumentException("clip_grad_norm: gradients live on different backends.");
+                backend.SumOfSquares(g.Buffer, part);
+                backend.Axpy(1f, part, sumOfSquares.Buffer);
+            }
+        }
+        foreach (var g in grads)
+        {
+            backend.ClipByGlobalNorm(g.Buffer, sumOfSquares.Buffer, maxNorm);
+            g.MarkModified();
+        }
+        Sqrt(backend, sumOfSquares, total);
+        sumOfSquares.Dispose();
+        return total;
+    }
+
+    /// <summary>
+    /// total = sqrt(s) on the device. The backend has no sqrt kernel; batch norm in eval mode with
+    /// x = s, running_var = s, mean 0, gamma 1, beta 0 computes s / sqrt(s + eps) = sqrt(s)
+    /// (eps = 1e-30, a normal float that survives flush-to-zero, so s = 0 gives 0 rather than 0/0).
+    /// </summary>
+    private static void Sqrt(Backend backend, Tensor s, Tensor result)
+    {
+        var one = new ChannelGeometry(1, 1, 1);
+        using var zero = backend.Allocate(1);
+        using var unit = backend.Allocate(1);
+        backend.Fill(zero, 0f);
+        backend.Fill(unit, 1f);
+        backend.BatchNormEval(s.Buffer, unit, zero, zero, s.Buffer, one, 1e-30f, result.Buffer);
+    }
+}
