@@ -1,0 +1,72 @@
+using System.Buffers;
+using ILGpuSat.Kernels.Cpu.Gemm;
+
+namespace ILGpuSat.Kernels.Cpu.Conv;
+
+/// <summary>
+/// Forward convolution as one GEMM per image, Y[n] (O x OH*OW) = W (O x C*KH*KW) * col(X[n]),
+/// with the im2col columns gathered straight into packed B panels (implicit GEMM: no im2col
+/// buffer). W is packed once per call and shared by all threads; work items are (image, block of
+/// output pixels), so threads write disjoint parts of Y.
+/// </summary>
+internal static unsafe class ConvForward
+{
+    /// <summary>y = conv(x, w) + bias for n images; w is O x s.K row-major (OIHW).</summary>
+    public static void Run(float* x, float* w, float* bias, in ConvShape s, int n, int outC, float* y, int threads)
+    {
+        var mk = MicroKernel.Best;
+        int k = s.K, p = s.P;
+        long packedSize = Packing.PackedASize(outC, k, mk.MR) + 16;
+        float[] packedArray = ArrayPool<float>.Shared.Rent((int)packedSize);
+        try
+        {
+            fixed (float* packedRaw = packedArray)
+            {
+                float* packedA = (float*)(((nint)packedRaw + 63) & ~(nint)63);
+                Packing.PackAAll(packedA, w, k, 1, outC, k, mk.MR, GemmCore.KC);
+                // A 1x1, stride-1, unpadded convolution's im2col matrix is the image itself.
+                bool pointwise = s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PH == 0 && s.PW == 0 && s.OH == s.H && s.OW == s.W;
+                int block = PixelBlock(p, n, threads, mk.NR);
+                int blocks = (p + block - 1) / block;
+                var shape = s;
+                nint px = (nint)x, pw = (nint)packedA, pb = (nint)bias, py = (nint)y;
+                ParallelWork.Run(threads, n * blocks, item =>
+                {
+                    int img = item / blocks, j0 = item % blocks * block, nc = Math.Min(block, p - j0);
+                    float* image = (float*)px + (long)img * shape.C * shape.InputPlane;
+                    float* outBlock = (float*)py + (long)img * outC * p + j0;
+                    if (pointwise)
+                    {
+                        var b = new StridedB(image + j0, p, 1);
+                        GemmCore.GemmPackedA(mk, outC, nc, k, (float*)pw, ref b, outBlock, p, false, (float*)pb);
+                    }
+                    else
+                    {
+                        var b = new ConvColumnsB(image, shape, j0);
+                        GemmCore.GemmPackedA(mk, outC, nc, k, (float*)pw, ref b, outBlock, p, false, (float*)pb);
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packedArray);
+        }
+    }
+
+    /// <summary>
+    /// Output pixels per work item: one L2 block (GemmCore.NC) when there is plenty of work, cut
+    /// finer (whole micro-panels) when images x blocks would leave a thread idle.
+    /// </summary>
+    private static int PixelBlock(int p, int n, int threads, int nr)
+    {
+        int block = Math.Min(p, GemmCore.NC);
+        int blocks = (p + block - 1) / block;
+        if ((long)n * blocks < 2L * threads && p > nr)
+        {
+            int want = (int)((2L * threads + n - 1) / n);
+            block = Math.Max(nr, Packing.RoundUp((p + want - 1) / want, nr));
+        }
+        return block;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ILGpuSat.Kernels.Cpu.Conv;
+
+/// <summary>
+/// Rows of one image's im2col matrix (row r = (c, kh, kw), column p = output pixel), gathered on
+/// demand and never materialised whole: a full im2col of a 64-channel 96x96 image is 21 MB, far
+/// beyond cache, so the kernels gather only the block they are about to use.
+/// </summary>
+internal static unsafe class Im2Col
+{
+    /// <summary>dst[i] = col[row, p0 + i] for i in [0, count).</summary>
+    public static void GatherRow(float* image, in ConvShape s, int row, int p0, int count, float* dst)
+    {
+        int c = row / s.Taps, t = row - c * s.Taps, kh = t / s.KW, kw = t - kh * s.KW;
+        float* plane = image + (long)c * s.InputPlane;
+        int oh = p0 / s.OW, ow = p0 - oh * s.OW;
+        int dh = kh * s.DH - s.PH, dw = kw * s.DW - s.PW;
+        while (count > 0)
+        {
+            int run = Math.Min(count, s.OW - ow);
+            int ih = oh * s.SH + dh;
+            if ((uint)ih >= (uint)s.H) Clear(dst, run);
+            else CopyRun(plane + (long)ih * s.W, s.W, s.SW, ow, dw, run, dst);
+            dst += run;
+            count -= run;
+            ow = 0;
+            oh++;
+        }
+    }
+
+    /// <summary>
+    /// The same row cut into NR-wide packed-B panels: column j (relative to p0) goes to
+    /// dst[(j / nr) * panelStride + j % nr]; a last partial panel is zero-filled to nr.
+    /// </summary>
+    public static void GatherRowToPanels(float* image, in ConvShape s, int row, int p0, int count, float* dst, int nr, long panelStride)
+    {
+        int c = row / s.Taps, t = row - c * s.Taps, kh = t / s.KW, kw = t - kh * s.KW;
+        float* plane = image + (long)c * s.InputPlane;
+        int oh = p0 / s.OW, ow = p0 - oh * s.OW;
+        int dh = kh * s.DH - s.PH, dw = kw * s.DW - s.PW;
+        for (int j = 0; j < count; j += nr, dst += panelStride)
+        {
+            int left = Math.Min(nr, count - j);
+            float* d = dst;
+            while (left > 0)
+            {
+                int run = Math.Min(left, s.OW - ow);
+                int ih = oh * s.SH + dh;
+                if ((uint)ih >= (uint)s.H) Clear(d, run);
+                else CopyRun(plane + (long)ih * s.W, s.W, s.SW, ow, dw, run, d);
+                d += run;
+                left -= run;
+                ow += run;
+                if (ow == s.OW) { ow = 0; oh++; }
+            }
+            if (count - j < nr) Clear(d, nr - (count - j));
+        }
+    }
+
+    /// <summary>image[input pixel of (row, p0 + i)] += src[i] for i in [0, count): col2im of one row segment.</summary>
+    public static void ScatterAddRow(float* image, in ConvShape s, int row, int p0, int count, float* src)
+    {
+        int c = row / s.Taps, t = row - c * s.Taps, kh = t / s.KW, kw = t - kh * s.KW;
+        float* plane = image + (long)c * s.InputPlane;
+        int oh = p0 / s.OW, ow = p0 - oh * s.OW;
+        int dh = kh * s.DH - s.PH, dw = kw * s.DW - s.PW;
+        while (count > 0)
+        {
+            int run = Math.Min(count, s.OW - ow);
+            int ih = oh * s.SH + dh;
+            if ((uint)ih < (uint)s.H) AddRun(plane + (long)ih * s.W, s.W, s.SW, ow, dw, run, src);
+            src += run;
+            count -= run;
+            ow = 0;
+            oh++;
+        }
+    }
+
+    /// <summary>dst[r] = line[(ow + r) * sw + dw] where that lies inside [0, w), else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun(float* line, int w, int sw, int ow, int dw, int run, float* dst)
+    {
+        if (sw == 1)
+        {
+            // Valid r: 0 <= ow + r + dw < w.
+            int lo = Math.Clamp(-dw - ow, 0, run), hi = Math.Clamp(w - dw - ow, lo, run);
+            if (lo > 0) Clear(dst, lo);
+            Copy(line + ow + dw + lo, dst + lo, hi - lo);
+            if (hi < run) Clear(dst + hi, run - hi);
+            return;
+        }
+        for (int r = 0, iw = ow * sw + dw; r < run; r++, iw += sw)
+            dst[r] = (uint)iw < (uint)w ? line[iw] : 0f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun(float* line, int w, int sw, int ow, int dw, int run, float* src)
+    {
+        if (sw == 1)
+        {
+            int lo = Math.Clamp(-dw - ow, 0, run), hi = Math.Clamp(w - dw - ow, lo, run);
+            Add(src + lo, line + ow + dw + lo, hi - lo);
+            return;
+        }
+        for (int r = 0, iw = ow * sw + dw; r < run; r++, iw += sw)
+            if ((uint)iw < (uint)w) line[iw] += src[r];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(float* src, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
+        for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] = src[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Clear(float* dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16) Vector512.Store(Vector512<float>.Zero, dst + i);
+        for (; i <= n - 8; i += 8) Vector256.Store(Vector256<float>.Zero, dst + i);
+        for (; i < n; i++) dst[i] = 0f;
+    }
+
+    /// <summary>dst[i] += src[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(float* src, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16) Vector512.Store(Vector512.Load(dst + i) + Vector512.Load(src + i), dst + i);
+        for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] += src[i];
+    }
+}
+
+/// <summary>
+/// Packed-B source for the forward GEMM: the im2col matrix of one image from output pixel
+/// <paramref name="pixel0"/> on, gathered block by block straight into packed panels.
+/// </summary>
+internal readonly unsafe struct ConvColumnsB(float* image, ConvShape shape, int pixel0) : Gemm.IPackB
+{
+    public void Pack(float* dst, int k0, int kc, int j0, int nc, int nr)
+    {
+        for (int p = 0; p < kc; p++)
+            Im2Col.GatherRowToPanels(image, shape, k0 + p, pixel0 + j0, nc, dst + p * nr, nr, (long)kc * nr);
+    }
+}
