@@ -1,0 +1,82 @@
+namespace ILGpuSat.Kernels.Cuda.Conv;
+
+/// <summary>
+/// One implicit GEMM C[M, N] = A[M, K] * B[K, N] in which A is read from a dense 4-D tensor (weights or
+/// dy) and B is gathered on the fly from a 4-D tensor with convolution index math (no im2col buffer).
+/// The forward pass, the data gradient (one launch per stride phase) and the weight gradient are all
+/// instances of this single description; <see cref="ConvGemmPlan"/> builds them from a geometry.
+///
+/// Index conventions (all in floats):
+/// <list type="bullet">
+/// <item>GEMM column n = (nb, i, j) with i &lt; NI, j &lt; NJ. Its B source window starts at row
+/// i*RowMul+RowAdd, column j*ColMul+ColAdd of plane nb*SrcBatch of the source tensor (SrcH x SrcW planes).</item>
+/// <item>GEMM row k = (outer, jh, jw) with jh &lt; TapsH, jw &lt; TapsW. B adds (jh*StepH, jw*StepW) to the window
+/// position and outer*SrcPlane to the offset; out-of-bounds positions read as zero (padding).</item>
+/// <item>A[m, k] = a[m*AStrideM + outer*AStrideOuter + (Kh0 + jh*KhStep)*AKw + Kw0 + jw*KwStep].</item>
+/// <item>C[m, n] goes to out[z*OutSplit + nb*OutBatch + m*OutPlane + (I0 + i*IStep)*OutW + J0 + j*JStep]
+/// where z is the split-K slice (grid z).</item>
+/// </list>
+/// Public only because ILGPU's CPU accelerator generates a task type holding the kernel arguments.
+/// </summary>
+public struct ConvGemmParams
+{
+    public int M, N, K;
+    /// <summary>K rows handled by one grid-z slice (a multiple of BK unless it is all of K).</summary>
+    public int KPerSplit;
+
+    public int NI, NJ;
+    public int SrcH, SrcW, SrcPlane, SrcBatch;
+    public int RowMul, RowAdd, ColMul, ColAdd;
+    public int TapsH, TapsW, StepH, StepW;
+
+    public int AStrideM, AStrideOuter, AKw, Kh0, KhStep, Kw0, KwStep;
+
+    public int OutSplit, OutBatch, OutPlane, OutW, I0, IStep, J0, JStep;
+
+    /// <summary>Epilogue: v = acc*scale[m] + (bias[m]*scale[m] + shift[m]); PReLU when PreluMode is 1 (shared slope) or 2 (per channel).</summary>
+    public int HasBias, HasScale, HasShift, PreluMode;
+}
+
+/// <summary>
+/// Walks the K dimension of B one row at a time without divisions: (Dh, Dw) is the tap displacement
+/// (jh*StepH, jw*StepW) and Off the matching flat offset outer*SrcPlane + Dh*SrcW + Dw.
+/// </summary>
+internal struct TapCursor
+{
+    public int K, Off, Dh, Dw;
+
+    public static TapCursor At(in ConvGemmParams p, int k)
+    {
+        int taps = p.TapsH * p.TapsW;
+        int outer = k / taps;
+        int r = k - outer * taps;
+        int jh = r / p.TapsW;
+        int jw = r - jh * p.TapsW;
+        TapCursor c;
+        c.K = k;
+        c.Dh = jh * p.StepH;
+        c.Dw = jw * p.StepW;
+        c.Off = outer * p.SrcPlane + c.Dh * p.SrcW + c.Dw;
+        return c;
+    }
+
+    public readonly TapCursor Next(in ConvGemmParams p)
+    {
+        TapCursor c = this;
+        c.K++;
+        c.Dw += p.StepW;
+        c.Off += p.StepW;
+        if (c.Dw == p.TapsW * p.StepW)
+        {
+            c.Off += p.StepH * p.SrcW - c.Dw;
+            c.Dw = 0;
+            c.Dh += p.StepH;
+            if (c.Dh == p.TapsH * p.StepH)
+            {
+                c.Off += p.SrcPlane - c.Dh * p.SrcW;
+                c.Dh = 0;
+            }
+        }
+        return c;
+    }
+}

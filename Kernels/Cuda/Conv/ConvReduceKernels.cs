@@ -1,0 +1,48 @@
+using ILGPU;
+
+namespace ILGpuSat.Kernels.Cuda.Conv;
+
+/// <summary>The deterministic reductions of the weight gradient (no float atomics).</summary>
+internal static class ConvReduceKernels
+{
+    /// <summary>Threads per block of <see cref="BiasGrad"/> (and its shared-memory size).</summary>
+    public const int BiasThreads = 128;
+
+    /// <summary>dw[i] = sum over s of partial[s*len + i], in slice order (grid-stride over i).</summary>
+    [CudaKernel(KernelGrouping.Implicit)]
+    public static void SumSplits(Index1D index, ArrayView<float> partial, ArrayView<float> dw, int len, int splits, int stride)
+    {
+        for (int i = index; i < len; i += stride)
+        {
+            float s = 0f;
+            for (int z = 0; z < splits; z++) s += partial[z * len + i];
+            dw[i] = s;
+        }
+    }
+
+    /// <summary>
+    /// dbias[c] = sum over n and pixels of dy[n,c,:]: one block per channel (grid x = C), each thread a
+    /// strided partial sum, then a shared-memory tree. Launch with <see cref="BiasThreads"/> threads.
+    /// </summary>
+    [CudaKernel(KernelGrouping.Explicit)]
+    public static void BiasGrad(ArrayView<float> dy, ArrayView<float> dbias, int n, int channels, int pixels)
+    {
+        var partial = SharedMemory.Allocate<float>(BiasThreads);
+        int c = Grid.IdxX;
+        int t = Group.IdxX;
+        float s = 0f;
+        for (int b = 0; b < n; b++)
+        {
+            int plane = (b * channels + c) * pixels;
+            for (int i = t; i < pixels; i += BiasThreads) s += dy[plane + i];
+        }
+        partial[t] = s;
+        Group.Barrier();
+        for (int half = BiasThreads / 2; half > 0; half >>= 1)
+        {
+            if (t < half) partial[t] += partial[t + half];
+            Group.Barrier();
+        }
+        if (t == 0) dbias[c] = partial[0];
+    }
+}

@@ -1,0 +1,131 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGpuSat.Kernels.Cuda.Conv;
+
+namespace ILGpuSat.Kernels.Cuda;
+
+// Convolutions as implicit GEMMs (Kernels/Cuda/Conv/): forward with a fused per-channel epilogue, the data
+// gradient (also the transposed convolution) as one GEMM per stride phase, and the weight gradient as a
+// split-K GEMM whose slices are summed in a fixed order, with the bias gradient as a per-channel reduction.
+public sealed partial class CudaBackend
+{
+    private Action<AcceleratorStream, KernelConfig, ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _convGemm;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int>? _convSumSplits;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int>? _convBiasGrad;
+
+    public override void Conv2d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, Conv2dGeometry g, DeviceBuffer y)
+    {
+        using var _ = Profile("conv2d_fwd", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
+        ConvForward("conv2d", x, w, bias, null, null, null, g, y);
+    }
+
+    /// <summary>
+    /// Inference block conv -> batch norm (eval) -> PReLU in one kernel:
+    /// y = PReLU((conv2d(x, w) + bias) * bnScale + bnShift), each term optional. bnScale/bnShift are the
+    /// folded statistics (gamma / sqrt(var + eps), beta - mean * that); preluWeight has 1 or OutC entries.
+    /// </summary>
+    public void Conv2dFused(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer? bnScale, DeviceBuffer? bnShift,
+        DeviceBuffer? preluWeight, Conv2dGeometry g, DeviceBuffer y)
+    {
+        using var _ = Profile("conv2d_fused", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
+        ConvForward("conv2d_fused", x, w, bias, bnScale, bnShift, preluWeight, g, y);
+    }
+
+    private void ConvForward(string op, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer? bnScale, DeviceBuffer? bnShift,
+        DeviceBuffer? preluWeight, Conv2dGeometry g, DeviceBuffer y)
+    {
+        g.Validate(op);
+        ConvGemmPlan.CheckIndexRange(op, g);
+        var xv = View(x, op, "x", g.InputLength);
+        var wv = View(w, op, "weight", g.WeightLength);
+        var yv = View(y, op, "y", g.OutputLength);
+        var bv = bias is null ? yv : View(bias, op, "bias", g.OutC);
+        var sv = bnScale is null ? yv : View(bnScale, op, "bnScale", g.OutC);
+        var tv = bnShift is null ? yv : View(bnShift, op, "bnShift", g.OutC);
+        int preluMode = 0;
+        var pv = yv;
+        if (preluWeight is not null)
+        {
+            if (preluWeight.Length != 1 && preluWeight.Length != g.OutC)
+                throw new ArgumentException($"{op}: PReLU weight holds {preluWeight.Length} floats; it must be 1 (shared) or OutC = {g.OutC}.");
+            pv = View(preluWeight, op, "preluWeight");
+            preluMode = preluWeight.Length == 1 && g.OutC != 1 ? 1 : 2;
+        }
+        var launch = ConvGemmPlan.Forward(g);
+        var p = launch.Params;
+        p.HasBias = bias is null ? 0 : 1;
+        p.HasScale = bnScale is null ? 0 : 1;
+        p.HasShift = bnShift is null ? 0 : 1;
+        p.PreluMode = preluMode;
+        RunConvGemm(op, g, launch with { Params = p }, wv, xv, yv, bv, sv, tv, pv);
+    }
+
+    public override void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, Conv2dGeometry g, DeviceBuffer dx)
+    {
+        const string op = "conv2d_backward_data";
+        using var _ = Profile("conv2d_bwd_data", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
+        g.Validate(op);
+        ConvGemmPlan.CheckIndexRange(op, g);
+        var dyv = View(dy, op, "dy", g.OutputLength);
+        var wv = View(w, op, "weight", g.WeightLength);
+        var dxv = View(dx, op, "dx", g.InputLength);
+        foreach (var launch in ConvGemmPlan.BackwardData(g))
+            RunConvGemm(op, g, launch, wv, dyv, dxv, dxv, dxv, dxv, dxv);
+    }
+
+    public override void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, Conv2dGeometry g, DeviceBuffer dw, DeviceBuffer? dbias)
+    {
+        const string op = "conv2d_backward_weight";
+        using var _ = Profile("conv2d_bwd_weight", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
+        g.Validate(op);
+        ConvGemmPlan.CheckIndexRange(op, g);
+        var xv = View(x, op, "x", g.InputLength);
+        var dyv = View(dy, op, "dy", g.OutputLength);
+        var dwv = View(dw, op, "dw", g.WeightLength);
+        var dbv = dbias is null ? dwv : View(dbias, op, "dbias", g.OutC);
+
+        // About four blocks per multiprocessor; the simulator gets few slices (but more than one, to test the reduction).
+        int target = IsSimulated ? 4 : _accelerator.NumMultiprocessors * 4;
+        var launch = ConvGemmPlan.BackwardWeight(g, target);
+        int len = launch.Params.M * launch.Params.N;
+        if (launch.Splits == 1)
+        {
+            RunConvGemm(op, g, launch, dyv, xv, dwv, dwv, dwv, dwv, dwv);
+        }
+        else
+        {
+            if ((long)launch.Splits * len >= int.MaxValue / 2)
+                throw new ArgumentException($"{op}: {launch.Splits} split-K slices of {len} weights exceed 32-bit indexing.");
+            using var partial = Allocate((long)launch.Splits * len);
+            var pv = View(partial, op, "split-K workspace");
+            RunConvGemm(op, g, launch, dyv, xv, pv, pv, pv, pv, pv);
+            var sum = Cached(ref _convSumSplits, a => a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ConvReduceKernels.SumSplits));
+            int splits = launch.Splits;
+            var (extent, stride) = GridStride(len);
+            Launch(op, $"sum of {splits} slices of {len} weights", () => sum(Stream, extent, pv, dwv, len, splits, stride));
+        }
+
+        if (dbias is not null)
+        {
+            if (_accelerator.MaxNumThreadsPerGroup < ConvReduceKernels.BiasThreads)
+                throw new NotSupportedException($"{op}: the bias gradient needs {ConvReduceKernels.BiasThreads} threads per group; {_accelerator.Name} allows {_accelerator.MaxNumThreadsPerGroup}.");
+            var biasGrad = Cached(ref _convBiasGrad, a => a.LoadKernel<ArrayView<float>, ArrayView<float>, int, int, int>(ConvReduceKernels.BiasGrad));
+            int n = g.N, c = g.OutC, pixels = g.OutH * g.OutW;
+            Launch(op, $"dbias over [{n},{c},{pixels}]", () => biasGrad(Stream, new KernelConfig(c, ConvReduceKernels.BiasThreads), dyv, dbv, n, c, pixels));
+        }
+    }
+
+    private void RunConvGemm(string op, Conv2dGeometry g, ConvGemmLaunch launch, ArrayView<float> a, ArrayView<float> src, ArrayView<float> output,
+        ArrayView<float> bias, ArrayView<float> scale, ArrayView<float> shift, ArrayView<float> slope)
+    {
+        if (_accelerator.MaxNumThreadsPerGroup < ConvTile.Threads)
+            throw new NotSupportedException($"{op}: the convolution kernels need {ConvTile.Threads} threads per group; {_accelerator.Name} allows {_accelerator.MaxNumThreadsPerGroup} (create the simulator with warpSize * warpsPerGroup >= {ConvTile.Threads}).");
+        var kernel = Cached(ref _convGemm, acc => acc.LoadKernel<ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvGemmKernel.Run));
+        var p = launch.Params;
+        var config = ConvTile.Config(launch.GridX, launch.GridY, launch.Splits);
+        string sizes = $"input [{g.N},{g.InC},{g.InH},{g.InW}], weight [{g.OutC},{g.InC},{g.KH},{g.KW}], GEMM {p.M}x{p.N}x{p.K}";
+        Launch(op, sizes, () => kernel(Stream, config, p, a, src, output, bias, scale, shift, slope));
+    }
+}

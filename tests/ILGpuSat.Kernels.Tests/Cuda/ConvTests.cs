@@ -1,0 +1,207 @@
+using ILGpuSat.Kernels.Cuda;
+using NUnit.Framework;
+using static ILGpuSat.Kernels.Tests.Cuda.ConvReference;
+
+namespace ILGpuSat.Kernels.Tests.Cuda;
+
+/// <summary>
+/// The CUDA backend's implicit-GEMM convolutions on ILGPU's CPU accelerator (128 threads per group, as on a
+/// GPU) against direct loops. Shapes are tiny but chosen so that M, N and K are not multiples of the 64x128x8
+/// tile, with more than one tile in M and N somewhere, stride-2 phases without taps, dilation with stride,
+/// and split-K in the weight gradient.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class ConvTests
+{
+    private const double Tolerance = 1e-4;
+    private CudaBackend _gpu = null!;
+
+    [OneTimeSetUp]
+    public void CreateBackend() => _gpu = Backends.CreateCudaSimulator(warpSize: 32, warpsPerGroup: 4);
+
+    [OneTimeTearDown]
+    public void DisposeBackend() => _gpu.Dispose();
+
+    /// <summary>(N, C, H, W, K, R, S, stride, pad, dilation); named so that a failure says which shape.</summary>
+    public static IEnumerable<TestCaseData> Geometries()
+    {
+        yield return Case("3x3 pad 1, batch 1, 3 channels, odd 7x9", 1, 3, 7, 9, 5, 3, 3, 1, 1, 1);
+        yield return Case("3x3 stride 2 pad 1, 33 channels, K=297, M=70 (two row tiles)", 3, 33, 7, 9, 70, 3, 3, 2, 1, 1);
+        yield return Case("3x3 dilation 2 pad 2, 1 channel", 3, 1, 9, 7, 4, 3, 3, 1, 2, 2);
+        yield return Case("1x1, 33 channels, N*P=189 (two column tiles)", 3, 33, 9, 7, 3, 1, 1, 1, 0, 1);
+        yield return Case("4x4 stride 2 pad 1", 2, 3, 8, 7, 6, 4, 4, 2, 1, 1);
+        yield return Case("1x1 stride 2 (phases without taps)", 2, 5, 7, 9, 4, 1, 1, 2, 0, 1);
+        yield return Case("3x3 stride 2 dilation 2 pad 0", 1, 2, 9, 9, 3, 3, 3, 2, 0, 2);
+    }
+
+    private static TestCaseData Case(string name, int n, int c, int h, int w, int k, int r, int s, int stride, int pad, int dil) =>
+        new TestCaseData(new Conv2dGeometry(n, c, h, w, k, r, s, stride, stride, pad, pad, dil, dil)).SetArgDisplayNames(name);
+
+    private float[] Run(long outLength, Action<DeviceBuffer> op)
+    {
+        using var y = _gpu.Allocate(outLength);
+        _gpu.Upload(Enumerable.Repeat(float.NaN, (int)outLength).ToArray(), y); // every element must be written
+        op(y);
+        var result = new float[outLength];
+        _gpu.Download(y, result);
+        return result;
+    }
+
+    private DeviceBuffer Put(float[] data)
+    {
+        var b = _gpu.Allocate(data.Length);
+        _gpu.Upload(data, b);
+        return b;
+    }
+
+    [TestCaseSource(nameof(Geometries))]
+    public void ForwardMatchesDirectConvolution(Conv2dGeometry g)
+    {
+        var rng = new Random(1);
+        float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength), bias = Random(rng, g.OutC);
+        using var xb = Put(x);
+        using var wb = Put(w);
+        using var bb = Put(bias);
+        var withBias = Run(g.OutputLength, y => _gpu.Conv2d(xb, wb, bb, g, y));
+        var noBias = Run(g.OutputLength, y => _gpu.Conv2d(xb, wb, null, g, y));
+        Assert.That(RelativeError(withBias, Forward(g, x, w, bias)), Is.LessThanOrEqualTo(Tolerance), "with bias");
+        Assert.That(RelativeError(noBias, Forward(g, x, w, null)), Is.LessThanOrEqualTo(Tolerance), "without bias");
+    }
+
+    [TestCaseSource(nameof(Geometries))]
+    public void BackwardDataMatchesDirectAdjoint(Conv2dGeometry g)
+    {
+        var rng = new Random(2);
+        float[] dy = Random(rng, g.OutputLength), w = Random(rng, g.WeightLength);
+        using var dyb = Put(dy);
+        using var wb = Put(w);
+        var dx = Run(g.InputLength, d => _gpu.Conv2dBackwardData(dyb, wb, g, d));
+        Assert.That(RelativeError(dx, BackwardData(g, dy, w)), Is.LessThanOrEqualTo(Tolerance));
+    }
+
+    [TestCaseSource(nameof(Geometries))]
+    public void BackwardWeightMatchesDirectAdjoint(Conv2dGeometry g)
+    {
+        var rng = new Random(3);
+        float[] x = Random(rng, g.InputLength), dy = Random(rng, g.OutputLength);
+        using var xb = Put(x);
+        using var dyb = Put(dy);
+        var (dwRef, dbRef) = BackwardWeight(g, x, dy);
+        using var db = _gpu.Allocate(g.OutC);
+        var dw = Run(g.WeightLength, d => _gpu.Conv2dBackwardWeight(xb, dyb, g, d, db));
+        var dbias = new float[g.OutC];
+        _gpu.Download(db, dbias);
+        Assert.That(RelativeError(dw, dwRef), Is.LessThanOrEqualTo(Tolerance), "dw");
+        Assert.That(RelativeError(dbias, dbRef), Is.LessThanOrEqualTo(Tolerance), "dbias");
+        var dwOnly = Run(g.WeightLength, d => _gpu.Conv2dBackwardWeight(xb, dyb, g, d, null));
+        Assert.That(RelativeError(dwOnly, dwRef), Is.LessThanOrEqualTo(Tolerance), "dw without dbias");
+    }
+
+    [Test]
+    public void BackwardWeightSumsSplitKSlices()
+    {
+        // K = N*P*Q = 3*12*12 = 432 rows: the simulator plan cuts it into several slices summed by a second pass.
+        var g = new Conv2dGeometry(3, 2, 12, 12, 3, 3, 3, PadH: 1, PadW: 1);
+        var rng = new Random(4);
+        float[] x = Random(rng, g.InputLength), dy = Random(rng, g.OutputLength);
+        using var xb = Put(x);
+        using var dyb = Put(dy);
+        var dw = Run(g.WeightLength, d => _gpu.Conv2dBackwardWeight(xb, dyb, g, d, null));
+        Assert.That(RelativeError(dw, BackwardWeight(g, x, dy).Dw), Is.LessThanOrEqualTo(Tolerance));
+    }
+
+    [TestCase(1, 1, 0, TestName = "ConvTranspose 3x3 stride 1 pad 1 (SR decoder)")]
+    [TestCase(2, 1, 0, TestName = "ConvTranspose 4x4 stride 2 pad 1 (feedback deconv)")]
+    [TestCase(2, 1, 1, TestName = "ConvTranspose 3x3 stride 2 pad 1 output_padding 1")]
+    public void TransposedConvolutionMatchesItsDefinition(int stride, int pad, int outPad)
+    {
+        int kernel = stride == 2 && outPad == 0 ? 4 : 3;
+        int n = 2, inC = 3, inH = 5, inW = 4, outC = 4;
+        var rng = new Random(5);
+        float[] x = Random(rng, n * inC * inH * inW), w = Random(rng, inC * outC * kernel * kernel);
+        var expected = ConvTranspose(n, inC, inH, inW, outC, kernel, kernel, x, w, stride, pad, outPad, 1, out int outH, out int outW);
+        var g = Conv2dGeometry.ForTranspose(n, inC, inH, inW, outC, kernel, kernel, stride, stride, pad, pad, outPad, outPad);
+        Assert.That((g.InH, g.InW), Is.EqualTo((outH, outW)));
+        using var xb = Put(x);
+        using var wb = Put(w);
+        var y = Run(g.InputLength, d => _gpu.Conv2dBackwardData(xb, wb, g, d));
+        Assert.That(RelativeError(y, expected), Is.LessThanOrEqualTo(Tolerance));
+    }
+
+    [TestCase(true, true, true, TestName = "Fused conv + bias + BN + per-channel PReLU")]
+    [TestCase(false, true, false, TestName = "Fused conv + BN + shared PReLU")]
+    [TestCase(true, false, false, TestName = "Fused conv + bias + per-channel PReLU")]
+    public void FusedEpilogueMatchesComposition(bool withBias, bool withBn, bool perChannelPrelu)
+    {
+        var g = new Conv2dGeometry(2, 5, 7, 6, 67, 3, 3, 1, 1, 1, 1);
+        var rng = new Random(6);
+        float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength);
+        float[] bias = Random(rng, g.OutC), scale = Random(rng, g.OutC), shift = Random(rng, g.OutC);
+        float[] slope = Random(rng, perChannelPrelu ? g.OutC : 1);
+        using var xb = Put(x);
+        using var wb = Put(w);
+        using var bb = Put(bias);
+        using var sb = Put(scale);
+        using var tb = Put(shift);
+        using var pb = Put(slope);
+        var y = Run(g.OutputLength, d => _gpu.Conv2dFused(xb, wb, withBias ? bb : null, withBn ? sb : null, withBn ? tb : null, pb, g, d));
+
+        var expected = Forward(g, x, w, withBias ? bias : null);
+        int plane = g.OutH * g.OutW;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            int c = i / plane % g.OutC;
+            float v = expected[i];
+            if (withBn) v = v * scale[c] + shift[c];
+            float a = slope[perChannelPrelu ? c : 0];
+            expected[i] = v < 0 ? a * v : v;
+        }
+        Assert.That(RelativeError(y, expected), Is.LessThanOrEqualTo(Tolerance));
+    }
+
+    [Test]
+    public void MatchesTheCpuBackend()
+    {
+        // Same shape through both backends (the CPU backend is the engine's reference implementation).
+        var g = new Conv2dGeometry(2, 4, 6, 7, 5, 3, 3, 2, 2, 1, 1);
+        var rng = new Random(7);
+        float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength), dy = Random(rng, g.OutputLength);
+        using var cpu = new ILGpuSat.Kernels.Cpu.CpuBackend();
+        float[] CpuRun(long len, Action<ILGpuSat.Kernels.Cpu.CpuBackend, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer> op)
+        {
+            using var xc = cpu.Allocate(x.Length); cpu.Upload(x, xc);
+            using var wc = cpu.Allocate(w.Length); cpu.Upload(w, wc);
+            using var dyc = cpu.Allocate(dy.Length); cpu.Upload(dy, dyc);
+            using var o = cpu.Allocate(len);
+            op(cpu, xc, wc, dyc, o);
+            var r = new float[len];
+            cpu.Download(o, r);
+            return r;
+        }
+        using var xb = Put(x);
+        using var wb = Put(w);
+        using var dyb = Put(dy);
+        Assert.That(RelativeError(Run(g.OutputLength, o => _gpu.Conv2d(xb, wb, null, g, o)),
+            CpuRun(g.OutputLength, (b, xc, wc, _, o) => b.Conv2d(xc, wc, null, g, o))), Is.LessThanOrEqualTo(Tolerance), "forward");
+        Assert.That(RelativeError(Run(g.InputLength, o => _gpu.Conv2dBackwardData(dyb, wb, g, o)),
+            CpuRun(g.InputLength, (b, _, wc, dyc, o) => b.Conv2dBackwardData(dyc, wc, g, o))), Is.LessThanOrEqualTo(Tolerance), "backward data");
+        Assert.That(RelativeError(Run(g.WeightLength, o => _gpu.Conv2dBackwardWeight(xb, dyb, g, o, null)),
+            CpuRun(g.WeightLength, (b, xc, _, dyc, o) => b.Conv2dBackwardWeight(xc, dyc, g, o, null))), Is.LessThanOrEqualTo(Tolerance), "backward weight");
+    }
+
+    [Test]
+    public void BadInputIsRejectedWithTheOpName()
+    {
+        var g = new Conv2dGeometry(1, 2, 5, 5, 3, 3, 3);
+        using var x = _gpu.Allocate(g.InputLength);
+        using var w = _gpu.Allocate(g.WeightLength - 1);
+        using var y = _gpu.Allocate(g.OutputLength);
+        var ex = Assert.Throws<ArgumentException>(() => _gpu.Conv2d(x, w, null, g, y));
+        Assert.That(ex!.Message, Does.Contain("conv2d").And.Contain("weight"));
+        using var slope = _gpu.Allocate(2);
+        using var wOk = _gpu.Allocate(g.WeightLength);
+        ex = Assert.Throws<ArgumentException>(() => _gpu.Conv2dFused(x, wOk, null, null, null, slope, g, y));
+        Assert.That(ex!.Message, Does.Contain("PReLU"));
+    }
+}
