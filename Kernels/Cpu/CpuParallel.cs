@@ -69,4 +69,21 @@ internal static class CpuParallel
         foreach (double p in partial) total += p;
         return total;
     }
+
+    /// <summary>
+    /// Sum over item ranges of <paramref name="body"/>(start, end), combined in range order
+    /// (deterministic for a given thread count).
+    /// </summary>
+    public static double SumItems(int threads, int items, long workPerItem, Func<int, int, double> body)
+    {
+        if (items <= 0) return 0;
+        int chunks = ChunkCount(threads, items, workPerItem);
+        if (chunks == 1) return body(0, items);
+        var partial = new double[chunks];
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            c => partial[c] = body((int)((long)items * c / chunks), (int)((long)items * (c + 1) / chunks)));
+        double total = 0;
+        foreach (double p in partial) total += p;
+        return total;
+    }
 }

@@ -203,4 +203,52 @@ internal static class SimdMath
         }
         return total;
     }
+
+    /// <summary>
+    /// e^x per lane, evaluated in double and rounded once to float: within about 0.5 ulp, and exact
+    /// where it should be (e^0 = 1), unlike the runtime's Vector512.Exp (up to ~1.8 ulp, e^0 = 1 + 1 ulp).
+    /// Overflow gives +inf, underflow 0 (denormals kept), NaN stays NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        var r = Vector512.Narrow(ExpDouble(Vector512.WidenLower(x)), ExpDouble(Vector512.WidenUpper(x)));
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), r, x);
+    }
+
+    /// <summary>ln(x) per lane with the scalar MathF.Log (used once per pixel, so accuracy is cheap).</summary>
+    public static Vector512<float> Log(Vector512<float> x)
+    {
+        Span<float> lanes = stackalloc float[W];
+        x.CopyTo(lanes);
+        for (int i = 0; i < W; i++) lanes[i] = MathF.Log(lanes[i]);
+        return Vector512.Create((ReadOnlySpan<float>)lanes);
+    }
+
+    /// <summary>
+    /// e^x for x in float range: x = k ln2 + r with |r| &lt;= ln2/2 (two-part ln2), e^r by its
+    /// degree-10 Taylor polynomial (truncation below 1e-12), times 2^k built in the exponent bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> ExpDouble(Vector512<double> x)
+    {
+        // Beyond these bounds the float result is already inf or 0; clamping keeps 2^k a normal double.
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(-160.0)), Vector512.Create(100.0));
+        var k = Vector512.Round(x * Vector512.Create(1.4426950408889634));
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-6.93147180369123816490e-01), x);
+        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-1.90821492927058770002e-10), r);
+        var p = Vector512.Create(1.0 / 3628800);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 362880));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 40320));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 5040));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 720));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 120));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 24));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<double>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<double>.One);
+        var scale = (Vector512.ConvertToInt64(k) + Vector512.Create(1023L)) << 52;
+        return p * scale.AsDouble();
+    }
 }
