@@ -1,0 +1,28 @@
+using System.CommandLine;
+using ILGpuSat.Tools.Cli;
+using ILGpuSat.Tools.Commands;
+using Spectre.Console;
+
+namespace ILGpuSat.Tools;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("ILGpuSat: 4x super-resolution and colorization of grey satellite imagery on a managed GPU/CPU engine")
+        {
+            BenchCommand.Create(),
+        };
+        try
+        {
+            return root.Parse(args).Invoke();
+        }
+        catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidOperationException or NotSupportedException)
+        {
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(Unwrap(e).Message)}");
+            return 1;
+        }
+    }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0]) : e;
+}
