@@ -39,7 +39,7 @@ public sealed class CudaBuffer : DeviceBuffer
 /// <item>Load each kernel once: <c>Cached(ref _field, a =&gt; a.LoadAutoGroupedKernel&lt;...&gt;(Kernels.Method))</c>
 /// (implicitly grouped, launched as <c>k(Stream, n, ...)</c>) or <c>a.LoadKernel&lt;...&gt;(...)</c> for explicitly
 /// grouped kernels (launched as <c>k(Stream, new KernelConfig(grid, group), ...)</c>).</item>
-/// <item>Launch inside <see cref="Launch"/> so that a device failure is reported with the op and its sizes.</item>
+/// <item>Launch inside <see cref="Launch{TSizes}"/> so that a device failure is reported with the op and its sizes.</item>
 /// </list>
 /// </summary>
 public sealed partial class CudaBackend : Backend
@@ -168,20 +168,36 @@ public sealed partial class CudaBackend : Backend
         return Interlocked.CompareExchange(ref slot, loaded, null) ?? loaded;
     }
 
-    /// <summary>Runs a launch; device errors come back naming the op and its sizes.</summary>
-    internal void Launch(string op, string sizes, Action launch)
+    /// <summary>Runs a launch; device errors come back naming the op and its sizes (formatted only on failure).</summary>
+    internal void Launch<TSizes>(string op, TSizes sizes, Action launch)
     {
         try { launch(); }
-        catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure(op, sizes, e); }
+        catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure(op, sizes?.ToString() ?? "", e); }
     }
 
-    /// <summary>Launch configuration of a grid-stride implicitly grouped kernel over n items.</summary>
-    internal Index1D GridStrideExtent(long n)
+    /// <summary>Largest element count a kernel indexes with 32-bit ints (leaves headroom for i + stride).</summary>
+    internal const int MaxElements = 1 << 30;
+
+    /// <summary>An element count as an int, or a clear error for tensors beyond 32-bit indexing.</summary>
+    internal static int Count(string op, long n)
     {
-        // Cap the grid so that huge tensors loop inside the kernel instead of launching millions of blocks.
-        long cap = IsSimulated ? _accelerator.MaxNumThreadsPerGroup * 4L : (long)_accelerator.NumMultiprocessors * 2048;
-        return new Index1D((int)Math.Clamp(n, 1, Math.Max(cap, 1)));
+        if (n > MaxElements) throw new ArgumentException($"{op}: {n} elements exceed the CUDA kernels' limit of {MaxElements} per tensor; split the batch.");
+        return (int)n;
     }
+
+    /// <summary>
+    /// Extent and stride of a grid-stride implicitly grouped launch over n items: the grid is capped so that
+    /// huge tensors loop inside the kernel rather than launching millions of blocks.
+    /// </summary>
+    internal (Index1D Extent, int Stride) GridStride(int n)
+    {
+        int cap = IsSimulated ? _accelerator.MaxNumThreadsPerGroup * 4 : _accelerator.NumMultiprocessors * 2048;
+        int e = Math.Clamp(n, 1, Math.Max(cap, 1));
+        return (new Index1D(e), e);
+    }
+
+    /// <summary>The launch extent of <see cref="GridStride"/> alone (the kernel must then receive the stride as an argument).</summary>
+    internal Index1D GridStrideExtent(long n) => GridStride((int)Math.Min(n, int.MaxValue)).Extent;
 
     private static bool IsDeviceError(Exception e) => e is AcceleratorException or InternalCompilerException or OutOfMemoryException
         || e.GetType().Namespace?.StartsWith("ILGPU", StringComparison.Ordinal) == true;

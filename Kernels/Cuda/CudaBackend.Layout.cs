@@ -1,0 +1,136 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGpuSat.Kernels.Cuda.Ops;
+
+namespace ILGpuSat.Kernels.Cuda;
+
+// Per-channel bias, channel copies (concat/slice), resampling and 2x2 max-pooling.
+public sealed partial class CudaBackend
+{
+    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? _addChannelBias;
+    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int>? _copyChannels;
+    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>? _bilinear, _bilinearBackward, _nearest, _nearestBackward;
+    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, int, int, ArrayView<float>>? _maxPool;
+    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? _maxPoolBackward;
+
+    public override void AddChannelBias(DeviceBuffer x, DeviceBuffer bias, ChannelGeometry g, DeviceBuffer y)
+    {
+        const string op = "add_channel_bias";
+        using var _ = Profile(op, g.Length, 8.0 * g.Length);
+        g.Validate(op);
+        int n = Count(op, g.Length);
+        var vx = View(x, op, "x", n);
+        var vb = View(bias, op, "bias", g.C);
+        var vy = View(y, op, "y", n);
+        var k = Cached(ref _addChannelBias, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>(ElementwiseKernels.AddChannelBias));
+        var (e, s) = GridStride(n);
+        Launch(op, g, () => k(Stream, e, n, s, vx, vb, g.C, g.HW, vy));
+    }
+
+    public override void CopyChannels(DeviceBuffer src, int srcChannels, int srcOffset, DeviceBuffer dst, int dstChannels, int dstOffset, int count, int n, int hw)
+    {
+        const string op = "copy_channels";
+        using var _ = Profile(op, 0, 8.0 * n * count * hw);
+        if (n <= 0 || hw <= 0 || count < 0 || srcOffset < 0 || dstOffset < 0 || srcOffset + count > srcChannels || dstOffset + count > dstChannels)
+            throw new ArgumentException($"{op}: channels [{srcOffset}, {srcOffset + count}) of {srcChannels} into [{dstOffset}, {dstOffset + count}) of {dstChannels} (n={n}, hw={hw}) is out of range.");
+        var vs = View(src, op, "src", (long)n * srcChannels * hw);
+        var vd = View(dst, op, "dst", (long)n * dstChannels * hw);
+        Count(op, (long)n * Math.Max(srcChannels, dstChannels) * hw);
+        int total = Count(op, (long)n * count * hw);
+        if (total == 0) return;
+        var k = Cached(ref _copyChannels, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int>(LayoutKernels.CopyChannels));
+        var (e, s) = GridStride(total);
+        Launch(op, (n, count, hw), () => k(Stream, e, total, s, vs, srcChannels, srcOffset, vd, dstChannels, dstOffset, count, hw));
+    }
+
+    public override void UpsampleBilinear(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y)
+    {
+        const string op = "upsample_bilinear";
+        using var _ = Profile(op, 11.0 * planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
+        var (vx, vy, total) = Resample(op, x, y, planes, inH, inW, outH, outW);
+        var k = Cached(ref _bilinear, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleBilinear));
+        var (e, s) = GridStride(total);
+        float sh = (float)inH / outH, sw = (float)inW / outW;
+        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vx, inH, inW, outH, outW, sh, sw, vy));
+    }
+
+    public override void UpsampleBilinearBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx)
+    {
+        const string op = "upsample_bilinear_backward";
+        using var _ = Profile(op, 11.0 * planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
+        var (vdx, vdy, _) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
+        int total = planes * inH * inW;
+        var k = Cached(ref _bilinearBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleBilinearBackward));
+        var (e, s) = GridStride(total);
+        float sh = (float)inH / outH, sw = (float)inW / outW;
+        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vdy, inH, inW, outH, outW, sh, sw, vdx));
+    }
+
+    public override void UpsampleNearest(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y)
+    {
+        const string op = "upsample_nearest";
+        using var _ = Profile(op, 0, 8.0 * planes * outH * outW);
+        var (vx, vy, total) = Resample(op, x, y, planes, inH, inW, outH, outW);
+        var k = Cached(ref _nearest, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleNearest));
+        var (e, s) = GridStride(total);
+        float sh = (float)inH / outH, sw = (float)inW / outW;
+        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vx, inH, inW, outH, outW, sh, sw, vy));
+    }
+
+    public override void UpsampleNearestBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx)
+    {
+        const string op = "upsample_nearest_backward";
+        using var _ = Profile(op, planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
+        var (vdx, vdy, _) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
+        int total = planes * inH * inW;
+        var k = Cached(ref _nearestBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleNearestBackward));
+        var (e, s) = GridStride(total);
+        float sh = (float)inH / outH, sw = (float)inW / outW;
+        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vdy, inH, inW, outH, outW, sh, sw, vdx));
+    }
+
+    /// <summary>Checks a resize's sizes; returns the input-side view, the output-side view and the output count.</summary>
+    private (ArrayView<float> Small, ArrayView<float> Large, int OutCount) Resample(string op, DeviceBuffer input, DeviceBuffer output,
+        int planes, int inH, int inW, int outH, int outW)
+    {
+        if (planes <= 0 || inH <= 0 || inW <= 0 || outH <= 0 || outW <= 0)
+            throw new ArgumentException($"{op}: sizes must be positive, got planes={planes} in {inH}x{inW} out {outH}x{outW}.");
+        long inCount = (long)planes * inH * inW, outCount = (long)planes * outH * outW;
+        Count(op, inCount);
+        // The index arithmetic multiplies an output coordinate by an input size (and vice versa) in 32 bits.
+        if ((long)outH * inH > int.MaxValue || (long)outW * inW > int.MaxValue) throw new ArgumentException($"{op}: {inH}x{inW} -> {outH}x{outW} is too large.");
+        return (View(input, op, "input", inCount), View(output, op, "output", outCount), Count(op, outCount));
+    }
+
+    public override void MaxPool2x2(DeviceBuffer x, int planes, int inH, int inW, DeviceBuffer y)
+    {
+        const string op = "max_pool2x2";
+        using var _ = Profile(op, 3.0 * planes * (inH / 2) * (inW / 2), 5.0 * planes * (inH / 2) * (inW / 2));
+        var (vx, vy, total) = Pool(op, x, y, planes, inH, inW);
+        var k = Cached(ref _maxPool, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, ArrayView<float>>(LayoutKernels.MaxPool2x2));
+        var (e, s) = GridStride(total);
+        Launch(op, (planes, inH, inW), () => k(Stream, e, total, s, vx, inH, inW, vy));
+    }
+
+    public override void MaxPool2x2Backward(DeviceBuffer x, DeviceBuffer dy, int planes, int inH, int inW, DeviceBuffer dx)
+    {
+        const string op = "max_pool2x2_backward";
+        using var _ = Profile(op, 3.0 * planes * inH * inW, 12.0 * planes * inH * inW);
+        var (vx, vdy, _) = Pool(op, x, dy, planes, inH, inW);
+        int total = planes * inH * inW;
+        var vdx = View(dx, op, "dx", total);
+        var k = Cached(ref _maxPoolBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>(LayoutKernels.MaxPool2x2Backward));
+        var (e, s) = GridStride(total);
+        Launch(op, (planes, inH, inW), () => k(Stream, e, total, s, vx, vdy, inH, inW, vdx));
+    }
+
+    /// <summary>Checks a 2x2 pool's sizes; returns the input view, the pooled view and the pooled count.</summary>
+    private (ArrayView<float> Input, ArrayView<float> Pooled, int PooledCount) Pool(string op, DeviceBuffer input, DeviceBuffer pooled, int planes, int inH, int inW)
+    {
+        if (planes <= 0 || inH < 2 || inW < 2)
+            throw new ArgumentException($"{op}: needs planes > 0 and an input of at least 2x2, got planes={planes} {inH}x{inW}.");
+        long inCount = (long)planes * inH * inW, outCount = (long)planes * (inH / 2) * (inW / 2);
+        Count(op, inCount);
+        return (View(input, op, "x", inCount), View(pooled, op, "pooled", outCount), (int)outCount);
+    }
+}
