@@ -87,7 +87,7 @@ public static class ImageReader
     {
         if (decodedBytes > compressedBytes * MaxCompressionRatio + CompressionSlackBytes)
             throw new ImageFormatException(path,
-                $"header declares {decodedBytes} bytes of pixels but the {what} holds only {compressedBytes} bytes (beyond any real compression ratio: truncated file or lying header)");
+                $"header declares {decodedBytes} bytes of pixels but only {compressedBytes} bytes of {what} are present (beyond any real compression ratio: truncated file or lying header)");
     }
 
     internal static int[] ResolveBands(string path, int fileBands, ReadOptions o)
@@ -110,7 +110,7 @@ public static class ImageReader
     {
         if (length > int.MaxValue) throw new ImageFormatException(path, $"{kind} file of {length} bytes is too large");
         byte[] bytes = File.ReadAllBytes(path);
-        if (kind == FileKind.Png) CheckPngChunks(path, bytes); else CheckJpegStructure(path, bytes);
+        if (kind == FileKind.Png) CheckPngChunks(path, bytes, o); else CheckJpegStructure(path, bytes);
 
         ImageInfo? maybe = ImageInfo.FromStream(new MemoryStream(bytes, writable: false));
         if (maybe is not { } info)
@@ -118,7 +118,7 @@ public static class ImageReader
         int comps = (int)info.ColorComponents;
         CheckDimensions(path, info.Width, info.Height, comps, o);
         int bytesPerSample = info.BitsPerChannel == 16 ? 2 : 1;
-        CheckExpansion(path, (long)info.Width * info.Height * comps * bytesPerSample, bytes.Length, $"{kind} file");
+        CheckExpansion(path, (long)info.Width * info.Height * comps * bytesPerSample, bytes.Length, $"{kind} data");
         int[] sel = ResolveBands(path, comps, o);
 
         int n = info.Width * info.Height;
@@ -171,7 +171,7 @@ public static class ImageReader
     }
 
     /// <summary>Walks the PNG chunk list: every chunk must lie inside the file and IEND must be present.</summary>
-    static void CheckPngChunks(string path, byte[] b)
+    static void CheckPngChunks(string path, byte[] b, ReadOptions o)
     {
         long pos = 8;
         bool sawIhdr = false, sawIdat = false;
@@ -182,7 +182,16 @@ public static class ImageReader
             string type = System.Text.Encoding.ASCII.GetString(b, (int)pos + 4, 4);
             if (len > int.MaxValue || pos + 12 + len > b.Length)
                 throw new ImageFormatException(path, $"PNG chunk '{type}' at byte {pos} declares {len} bytes but the file ends at {b.Length} (truncated or corrupt)");
-            if (!sawIhdr && type != "IHDR") throw new ImageFormatException(path, "PNG does not start with an IHDR chunk");
+            if (!sawIhdr)
+            {
+                if (type != "IHDR" || len < 13) throw new ImageFormatException(path, "PNG does not start with an IHDR chunk");
+                // Check the declared size here: stb_image reports an oversized header only as "unknown image type".
+                long w = (uint)(b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19]);
+                long h = (uint)(b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23]);
+                int comps = b[25] switch { 0 => 1, 2 => 3, 3 => 3, 4 => 2, 6 => 4, _ => throw new ImageFormatException(path, $"PNG colour type {b[25]} is invalid") };
+                CheckDimensions(path, w, h, comps, o);
+                CheckExpansion(path, w * h * comps * (b[24] == 16 ? 2 : 1), b.Length, "PNG data");
+            }
             sawIhdr = true;
             if (type == "IDAT") sawIdat = true;
             pos += 12 + len;

@@ -28,6 +28,12 @@ internal static class TiffReader
         var compression = (Compression)IntField(tif, TiffTag.COMPRESSION, (int)Compression.NONE);
 
         ImageReader.CheckDimensions(path, width, height, spp, o);
+        // LibTiff silently "repairs" strip/tile tables whose counts or sizes disagree with the header
+        // (recomputing them from the image size); such a file lies about its layout and is rejected.
+        var repaired = log.Warnings.FirstOrDefault(w => w.Contains("StripOffsets") || w.Contains("StripByteCounts")
+                                                     || w.Contains("TileOffsets") || w.Contains("TileByteCounts"));
+        if (repaired is not null)
+            throw new ImageFormatException(path, $"strip/tile table disagrees with the image header (truncated or lying file): {repaired}");
         if (!tif.IsCodecConfigured(compression))
             throw new ImageFormatException(path, $"TIFF compression {compression} is not supported by LibTiff.NET");
 
@@ -131,7 +137,7 @@ internal static class TiffReader
         long total = 0;
         for (int i = 0; i < Math.Min(o.Length, c.Length); i++)
         {
-            if (c[i] < 0 || o[i] < 0 || o[i] + c[i] > fileLength)
+            if (c[i] < 0 || o[i] < 8 || o[i] + c[i] > fileLength)
                 throw new ImageFormatException(path, $"{(tiled ? "tile" : "strip")} {i} spans bytes {o[i]}..{o[i] + c[i]} but the file has {fileLength} bytes: truncated TIFF");
             total += c[i];
         }
