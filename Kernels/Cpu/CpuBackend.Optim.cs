@@ -27,25 +27,61 @@ public sealed partial class CpuBackend
         var ga = HostArray(grad);
         var ba = useMomentum ? HostArray(momentumBuffer!) : null;
         float oneMinusDampening = (float)(1.0 - AsWritten(dampening));
-        CpuParallel.ForElements(Threads, n, (s, e) =>
+        var k = new SgdScalars
         {
-            ref float rp = ref SimdMath.At(pa);
-            ref float rg = ref SimdMath.At(ga);
-            ref float rb = ref ba is null ? ref Unsafe.NullRef<float>() : ref SimdMath.At(ba);
-            for (int i = s; i < e; i++)
+            Lr = lr, Momentum = momentum, OneMinusDampening = oneMinusDampening, WeightDecay = weightDecay,
+            UseMomentum = useMomentum, Nesterov = nesterov, FirstStep = firstStep,
+        };
+        CpuParallel.ForElements(Threads, n, (s, e) => SgdRange(pa, ga, ba, k, s, e));
+    }
+
+    private struct SgdScalars
+    {
+        public float Lr, Momentum, OneMinusDampening, WeightDecay;
+        public bool UseMomentum, Nesterov, FirstStep;
+    }
+
+    /// <summary>
+    /// d = g + wd*p; buf = first ? d : buf*momentum + (1-dampening)*d; d = nesterov ? d + momentum*buf : buf;
+    /// p += -lr*d. The flags are loop-invariant, so their branches cost nothing.
+    /// </summary>
+    private static void SgdRange(float[] pa, float[] ga, float[]? ba, SgdScalars k, int s, int e)
+    {
+        ref float rp = ref SimdMath.At(pa);
+        ref float rg = ref SimdMath.At(ga);
+        ref float rb = ref ba is null ? ref Unsafe.NullRef<float>() : ref SimdMath.At(ba);
+        var wd = Vector512.Create(k.WeightDecay);
+        var mom = Vector512.Create(k.Momentum);
+        var damp = Vector512.Create(k.OneMinusDampening);
+        var negLr = Vector512.Create(-k.Lr);
+        bool decay = k.WeightDecay != 0;
+        int i = s;
+        for (; i <= e - SimdMath.W; i += SimdMath.W)
+        {
+            var p = SimdMath.Load(ref rp, i);
+            var d = SimdMath.Load(ref rg, i);
+            if (decay) d += wd * p;
+            if (k.UseMomentum)
             {
-                ref float p = ref Unsafe.Add(ref rp, i);
-                float d = Unsafe.Add(ref rg, i);
-                if (weightDecay != 0) d += weightDecay * p;
-                if (useMomentum)
-                {
-                    ref float b = ref Unsafe.Add(ref rb, i);
-                    b = firstStep ? d : b * momentum + oneMinusDampening * d;
-                    d = nesterov ? d + momentum * b : b;
-                }
-                p += -lr * d;
+                var b = k.FirstStep ? d : SimdMath.Load(ref rb, i) * mom + damp * d;
+                SimdMath.Store(b, ref rb, i);
+                d = k.Nesterov ? d + mom * b : b;
             }
-        });
+            SimdMath.Store(p + negLr * d, ref rp, i);
+        }
+        for (; i < e; i++)
+        {
+            ref float p = ref Unsafe.Add(ref rp, i);
+            float d = Unsafe.Add(ref rg, i);
+            if (decay) d += k.WeightDecay * p;
+            if (k.UseMomentum)
+            {
+                ref float b = ref Unsafe.Add(ref rb, i);
+                b = k.FirstStep ? d : b * k.Momentum + k.OneMinusDampening * d;
+                d = k.Nesterov ? d + k.Momentum * b : b;
+            }
+            p += -k.Lr * d;
+        }
     }
 
     public override void AdamStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v,

@@ -1,4 +1,8 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ILGpuSat.Kernels.Cpu;
 
@@ -12,27 +16,37 @@ public sealed partial class CpuBackend
     {
         const string op = "upsample_bilinear";
         long outLen = (long)planes * outH * outW;
-        using var _ = Profile(op, 11.0 * outLen, 4.0 * outLen + 4.0 * planes * inH * inW);
+        using var _ = Profile(op, 3.0 * outLen + 3.0 * planes * inH * outW, 4.0 * outLen + 4.0 * planes * inH * inW);
         CheckResample(op, x, y, planes, inH, inW, outH, outW);
         var ry = LinearTaps(inH, outH);
         var rx = LinearTaps(inW, outW);
         var xa = HostArray(x);
         var ya = HostArray(y);
-        CpuParallel.For(Threads, planes * outH, 4L * outW, (r0, r1) =>
+        // Separable: each needed input row is interpolated along W once (a scalar gather), then
+        // output rows are vector blends of two such rows. Same arithmetic as PyTorch's
+        // h0*(w0*a + w1*b) + h1*(w0*c + w1*d).
+        CpuParallel.For(Threads, planes, 4L * outH * outW, (p0, p1) =>
         {
-            for (int r = r0; r < r1; r++)
+            var rows = ArrayPool<float>.Shared.Rent(2 * outW);
+            try
             {
-                int p = r / outH, oh = r % outH;
-                int row0 = (p * inH + ry.I0[oh]) * inW, row1 = (p * inH + ry.I1[oh]) * inW;
-                float h0 = ry.L0[oh], h1 = ry.L1[oh];
-                int o = r * outW;
-                for (int ow = 0; ow < outW; ow++)
+                for (int p = p0; p < p1; p++)
                 {
-                    int c0 = rx.I0[ow], c1 = rx.I1[ow];
-                    float w0 = rx.L0[ow], w1 = rx.L1[ow];
-                    ya[o + ow] = h0 * (w0 * xa[row0 + c0] + w1 * xa[row0 + c1])
-                               + h1 * (w0 * xa[row1 + c0] + w1 * xa[row1 + c1]);
+                    int cached0 = -1, cached1 = -1; // input rows held in rows[0..outW) and rows[outW..2outW)
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        int y0 = ry.I0[oh], y1 = ry.I1[oh];
+                        int off0 = CachedRow(y0, y1, ref cached0, ref cached1, outW, out bool fill0);
+                        if (fill0) HorizontalRow(xa, (p * inH + y0) * inW, rx, rows, off0, outW);
+                        int off1 = CachedRow(y1, y0, ref cached0, ref cached1, outW, out bool fill1);
+                        if (fill1) HorizontalRow(xa, (p * inH + y1) * inW, rx, rows, off1, outW);
+                        BlendRows(rows, off0, off1, ry.L0[oh], ry.L1[oh], ya, (p * outH + oh) * outW, outW);
+                    }
                 }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rows);
             }
         });
     }
@@ -41,34 +55,37 @@ public sealed partial class CpuBackend
     {
         const string op = "upsample_bilinear_bwd";
         long outLen = (long)planes * outH * outW;
-        using var _ = Profile(op, 12.0 * outLen, 4.0 * outLen + 8.0 * planes * inH * inW);
+        using var _ = Profile(op, 4.0 * outLen + 4.0 * planes * inH * outW, 4.0 * outLen + 4.0 * planes * inH * inW);
         CheckResample(op, dx, dy, planes, inH, inW, outH, outW);
         var ry = LinearTaps(inH, outH);
         var rx = LinearTaps(inW, outW);
         var da = HostArray(dy);
         var ga = HostArray(dx);
         int inPlane = inH * inW, outPlane = outH * outW;
+        // The adjoint of the separable forward: output rows are scattered (vector axpy) into
+        // per-input-row accumulators of width outW, then each is scattered along W into dx.
         CpuParallel.For(Threads, planes, 4L * outPlane, (p0, p1) =>
         {
-            for (int p = p0; p < p1; p++)
+            var acc = ArrayPool<float>.Shared.Rent(inH * outW);
+            try
             {
-                ga.AsSpan(p * inPlane, inPlane).Clear();
-                for (int oh = 0; oh < outH; oh++)
+                for (int p = p0; p < p1; p++)
                 {
-                    int row0 = p * inPlane + ry.I0[oh] * inW, row1 = p * inPlane + ry.I1[oh] * inW;
-                    float h0 = ry.L0[oh], h1 = ry.L1[oh];
-                    int o = p * outPlane + oh * outW;
-                    for (int ow = 0; ow < outW; ow++)
+                    Array.Clear(acc, 0, inH * outW);
+                    for (int oh = 0; oh < outH; oh++)
                     {
-                        float d = da[o + ow];
-                        int c0 = rx.I0[ow], c1 = rx.I1[ow];
-                        float w0 = rx.L0[ow], w1 = rx.L1[ow];
-                        ga[row0 + c0] += h0 * w0 * d;
-                        ga[row0 + c1] += h0 * w1 * d;
-                        ga[row1 + c0] += h1 * w0 * d;
-                        ga[row1 + c1] += h1 * w1 * d;
+                        int src = p * outPlane + oh * outW;
+                        AxpyRow(ry.L0[oh], da, src, acc, ry.I0[oh] * outW, outW);
+                        AxpyRow(ry.L1[oh], da, src, acc, ry.I1[oh] * outW, outW);
                     }
+                    ga.AsSpan(p * inPlane, inPlane).Clear();
+                    for (int ih = 0; ih < inH; ih++)
+                        HorizontalRowAdjoint(acc, ih * outW, rx, ga, p * inPlane + ih * inW, outW);
                 }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(acc);
             }
         });
     }
@@ -77,7 +94,7 @@ public sealed partial class CpuBackend
     {
         const string op = "upsample_nearest";
         long outLen = (long)planes * outH * outW;
-        using var _ = Profile(op, 0, 8.0 * outLen);
+        using var _ = Profile(op, 0, 4.0 * outLen + 4.0 * planes * inH * inW);
         CheckResample(op, x, y, planes, inH, inW, outH, outW);
         var srcRow = NearestTaps(inH, outH);
         var srcCol = NearestTaps(inW, outW);
@@ -85,11 +102,19 @@ public sealed partial class CpuBackend
         var ya = HostArray(y);
         CpuParallel.For(Threads, planes * outH, outW, (r0, r1) =>
         {
+            ref float rx = ref SimdMath.At(xa);
+            ref float ry = ref SimdMath.At(ya);
             for (int r = r0; r < r1; r++)
             {
-                int p = r / outH, oh = r % outH;
-                int row = (p * inH + srcRow[oh]) * inW, o = r * outW;
-                for (int ow = 0; ow < outW; ow++) ya[o + ow] = xa[row + srcCol[ow]];
+                int p = r / outH, oh = r % outH, o = r * outW;
+                // An output row with the same source row as the previous one is a plain copy.
+                if (r > r0 && oh > 0 && srcRow[oh] == srcRow[oh - 1])
+                {
+                    ya.AsSpan(o - outW, outW).CopyTo(ya.AsSpan(o, outW));
+                    continue;
+                }
+                int row = (p * inH + srcRow[oh]) * inW;
+                for (int ow = 0; ow < outW; ow++) Unsafe.Add(ref ry, o + ow) = Unsafe.Add(ref rx, row + srcCol[ow]);
             }
         });
     }
@@ -98,25 +123,114 @@ public sealed partial class CpuBackend
     {
         const string op = "upsample_nearest_bwd";
         long outLen = (long)planes * outH * outW;
-        using var _ = Profile(op, outLen, 4.0 * outLen + 8.0 * planes * inH * inW);
+        using var _ = Profile(op, outLen, 4.0 * outLen + 4.0 * planes * inH * inW);
         CheckResample(op, dx, dy, planes, inH, inW, outH, outW);
         var srcRow = NearestTaps(inH, outH);
         var srcCol = NearestTaps(inW, outW);
         var da = HostArray(dy);
         var ga = HostArray(dx);
         int inPlane = inH * inW, outPlane = outH * outW;
+        // Rows first (vector adds of the output rows that share a source row), then each summed
+        // row is scattered along W.
         CpuParallel.For(Threads, planes, outPlane, (p0, p1) =>
         {
-            for (int p = p0; p < p1; p++)
+            var acc = ArrayPool<float>.Shared.Rent(outW);
+            try
             {
-                ga.AsSpan(p * inPlane, inPlane).Clear();
-                for (int oh = 0; oh < outH; oh++)
+                for (int p = p0; p < p1; p++)
                 {
-                    int row = p * inPlane + srcRow[oh] * inW, o = p * outPlane + oh * outW;
-                    for (int ow = 0; ow < outW; ow++) ga[row + srcCol[ow]] += da[o + ow];
+                    ga.AsSpan(p * inPlane, inPlane).Clear();
+                    int oh = 0;
+                    while (oh < outH)
+                    {
+                        int ih = srcRow[oh];
+                        Array.Copy(da, p * outPlane + oh * outW, acc, 0, outW);
+                        for (oh++; oh < outH && srcRow[oh] == ih; oh++) AxpyRow(1f, da, p * outPlane + oh * outW, acc, 0, outW);
+                        int row = p * inPlane + ih * inW;
+                        for (int ow = 0; ow < outW; ow++) ga[row + srcCol[ow]] += acc[ow];
+                    }
                 }
             }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(acc);
+            }
         });
+    }
+
+    /// <summary>
+    /// Offset in the two-row cache of input row <paramref name="row"/>; when it is not cached it
+    /// takes the slot not holding <paramref name="keep"/> and <paramref name="fill"/> is set.
+    /// </summary>
+    private static int CachedRow(int row, int keep, ref int cached0, ref int cached1, int width, out bool fill)
+    {
+        fill = false;
+        if (cached0 == row) return 0;
+        if (cached1 == row) return width;
+        fill = true;
+        if (cached0 != keep)
+        {
+            cached0 = row;
+            return 0;
+        }
+        cached1 = row;
+        return width;
+    }
+
+    /// <summary>dst[o + ow] = w0*x[row + c0] + w1*x[row + c1] for every output column.</summary>
+    private static void HorizontalRow(float[] x, int row, Taps t, float[] dst, int o, int outW)
+    {
+        ref float rx = ref Unsafe.Add(ref SimdMath.At(x), row);
+        ref float rd = ref Unsafe.Add(ref SimdMath.At(dst), o);
+        ref int i0 = ref MemoryMarshal.GetArrayDataReference(t.I0);
+        ref int i1 = ref MemoryMarshal.GetArrayDataReference(t.I1);
+        ref float l0 = ref SimdMath.At(t.L0);
+        ref float l1 = ref SimdMath.At(t.L1);
+        for (int ow = 0; ow < outW; ow++)
+            Unsafe.Add(ref rd, ow) = Unsafe.Add(ref l0, ow) * Unsafe.Add(ref rx, Unsafe.Add(ref i0, ow))
+                                   + Unsafe.Add(ref l1, ow) * Unsafe.Add(ref rx, Unsafe.Add(ref i1, ow));
+    }
+
+    /// <summary>dx[row + c0] += w0*src[o + ow]; dx[row + c1] += w1*src[o + ow] (adjoint of HorizontalRow).</summary>
+    private static void HorizontalRowAdjoint(float[] src, int o, Taps t, float[] dx, int row, int outW)
+    {
+        ref float rs = ref Unsafe.Add(ref SimdMath.At(src), o);
+        ref float rd = ref Unsafe.Add(ref SimdMath.At(dx), row);
+        ref int i0 = ref MemoryMarshal.GetArrayDataReference(t.I0);
+        ref int i1 = ref MemoryMarshal.GetArrayDataReference(t.I1);
+        ref float l0 = ref SimdMath.At(t.L0);
+        ref float l1 = ref SimdMath.At(t.L1);
+        for (int ow = 0; ow < outW; ow++)
+        {
+            float v = Unsafe.Add(ref rs, ow);
+            Unsafe.Add(ref rd, Unsafe.Add(ref i0, ow)) += Unsafe.Add(ref l0, ow) * v;
+            Unsafe.Add(ref rd, Unsafe.Add(ref i1, ow)) += Unsafe.Add(ref l1, ow) * v;
+        }
+    }
+
+    /// <summary>y[o..o+n) = h0 * rows[a..] + h1 * rows[b..].</summary>
+    private static void BlendRows(float[] rows, int a, int b, float h0, float h1, float[] y, int o, int n)
+    {
+        ref float rr = ref SimdMath.At(rows);
+        ref float ry = ref SimdMath.At(y);
+        var v0 = Vector512.Create(h0);
+        var v1 = Vector512.Create(h1);
+        int i = 0;
+        for (; i <= n - SimdMath.W; i += SimdMath.W)
+            SimdMath.Store(v0 * SimdMath.Load(ref rr, a + i) + v1 * SimdMath.Load(ref rr, b + i), ref ry, o + i);
+        for (; i < n; i++) Unsafe.Add(ref ry, o + i) = h0 * Unsafe.Add(ref rr, a + i) + h1 * Unsafe.Add(ref rr, b + i);
+    }
+
+    /// <summary>dst[d..d+n) += alpha * src[s..s+n).</summary>
+    private static void AxpyRow(float alpha, float[] src, int s, float[] dst, int d, int n)
+    {
+        ref float rs = ref SimdMath.At(src);
+        ref float rd = ref SimdMath.At(dst);
+        var va = Vector512.Create(alpha);
+        int i = 0;
+        for (; i <= n - SimdMath.W; i += SimdMath.W)
+            SimdMath.Store(Vector512.FusedMultiplyAdd(va, SimdMath.Load(ref rs, s + i), SimdMath.Load(ref rd, d + i)), ref rd, d + i);
+        for (; i < n; i++) Unsafe.Add(ref rd, d + i) += alpha * Unsafe.Add(ref rs, s + i);
     }
 
     public override void MaxPool2x2(DeviceBuffer x, int planes, int inH, int inW, DeviceBuffer y)
@@ -133,12 +247,7 @@ public sealed partial class CpuBackend
             for (int r = r0; r < r1; r++)
             {
                 int p = r / outH, oh = r % outH;
-                int top = (p * inH + 2 * oh) * inW, o = r * outW;
-                for (int ow = 0; ow < outW; ow++)
-                {
-                    int i = top + 2 * ow;
-                    ya[o + ow] = Max4(xa[i], xa[i + 1], xa[i + inW], xa[i + inW + 1]);
-                }
+                MaxPoolRow(xa, (p * inH + 2 * oh) * inW, inW, ya, r * outW, outW);
             }
         });
     }
@@ -148,7 +257,7 @@ public sealed partial class CpuBackend
         const string op = "max_pool2x2_bwd";
         int outH = inH / 2, outW = inW / 2;
         long outLen = (long)planes * outH * outW;
-        using var _ = Profile(op, 3.0 * outLen, 8.0 * planes * inH * inW + 4.0 * outLen);
+        using var _ = Profile(op, 10.0 * outLen, 8.0 * planes * inH * inW + 4.0 * outLen);
         CheckPool(op, x, dy, planes, inH, inW);
         CheckLength(op, "dx", dx, (long)planes * inH * inW);
         var xa = HostArray(x);
@@ -159,17 +268,110 @@ public sealed partial class CpuBackend
             for (int r = r0; r < r1; r++)
             {
                 int p = r / outH, oh = r % outH;
-                int top = (p * inH + 2 * oh) * inW, o = r * outW;
-                ga.AsSpan(top, 2 * inW).Clear();
-                for (int ow = 0; ow < outW; ow++)
-                {
-                    int i = top + 2 * ow;
-                    ga[i + ArgMax4(xa[i], xa[i + 1], xa[i + inW], xa[i + inW + 1], inW)] = da[o + ow];
-                }
+                int top = (p * inH + 2 * oh) * inW;
+                MaxPoolGradRow(xa, da, ga, top, inW, r * outW, outW);
                 // An odd last row is outside every window.
                 if (oh == outH - 1 && (inH & 1) == 1) ga.AsSpan(top + 2 * inW, inW).Clear();
             }
         });
+    }
+
+    /// <summary>Even/odd lane selectors (vpermt2ps) and their inverse, for 2-wide windows along a row.</summary>
+    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    private static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
+    /// <summary>One output row: 16 windows per step from two 32-float input row segments.</summary>
+    private static void MaxPoolRow(float[] x, int top, int inW, float[] y, int o, int outW)
+    {
+        ref float rx = ref SimdMath.At(x);
+        ref float ry = ref SimdMath.At(y);
+        int ow = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; ow <= outW - SimdMath.W; ow += SimdMath.W)
+            {
+                int i = top + 2 * ow;
+                // Vertical max first, then the two columns of each window; Max propagates NaN like PyTorch.
+                var v0 = Vector512.Max(SimdMath.Load(ref rx, i), SimdMath.Load(ref rx, i + inW));
+                var v1 = Vector512.Max(SimdMath.Load(ref rx, i + SimdMath.W), SimdMath.Load(ref rx, i + inW + SimdMath.W));
+                var m = Vector512.Max(Avx512F.PermuteVar16x32x2(v0, EvenLanes, v1), Avx512F.PermuteVar16x32x2(v0, OddLanes, v1));
+                SimdMath.Store(m, ref ry, o + ow);
+            }
+        }
+        for (; ow < outW; ow++)
+        {
+            int i = top + 2 * ow;
+            Unsafe.Add(ref ry, o + ow) = Max4(Unsafe.Add(ref rx, i), Unsafe.Add(ref rx, i + 1), Unsafe.Add(ref rx, i + inW), Unsafe.Add(ref rx, i + inW + 1));
+        }
+    }
+
+    /// <summary>
+    /// The gradient of one output row into its two input rows (every element written). Per window
+    /// the winner is PyTorch's scan "val &gt; max || isnan(val)": the first maximum, or the last NaN.
+    /// </summary>
+    private static void MaxPoolGradRow(float[] x, float[] dy, float[] dx, int top, int inW, int o, int outW)
+    {
+        ref float rx = ref SimdMath.At(x);
+        ref float rd = ref SimdMath.At(dy);
+        ref float rg = ref SimdMath.At(dx);
+        int ow = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; ow <= outW - SimdMath.W; ow += SimdMath.W)
+            {
+                int i = top + 2 * ow;
+                var t0 = SimdMath.Load(ref rx, i);
+                var t1 = SimdMath.Load(ref rx, i + SimdMath.W);
+                var b0 = SimdMath.Load(ref rx, i + inW);
+                var b1 = SimdMath.Load(ref rx, i + inW + SimdMath.W);
+                var a = Avx512F.PermuteVar16x32x2(t0, EvenLanes, t1); // window order: a b / c d
+                var b = Avx512F.PermuteVar16x32x2(t0, OddLanes, t1);
+                var c = Avx512F.PermuteVar16x32x2(b0, EvenLanes, b1);
+                var d = Avx512F.PermuteVar16x32x2(b0, OddLanes, b1);
+                var m = Vector512.Max(Vector512.Max(a, b), Vector512.Max(c, d));
+                // Equality picks the first maximum; NaN lanes (m is NaN, no equality) pick the last NaN.
+                var selA = Vector512.Equals(a, m);
+                var selB = Vector512.AndNot(Vector512.Equals(b, m), selA);
+                var selC = Vector512.AndNot(Vector512.AndNot(Vector512.Equals(c, m), selA), selB);
+                var selD = ~(selA | selB | selC);
+                var nanA = ~Vector512.Equals(a, a);
+                var nanB = ~Vector512.Equals(b, b);
+                var nanC = ~Vector512.Equals(c, c);
+                var nanD = ~Vector512.Equals(d, d);
+                var anyNan = nanA | nanB | nanC | nanD;
+                var lastB = Vector512.AndNot(nanB, nanC | nanD);
+                var lastC = Vector512.AndNot(nanC, nanD);
+                var lastA = Vector512.AndNot(nanA, nanB | nanC | nanD);
+                selA = Vector512.ConditionalSelect(anyNan, lastA, selA);
+                selB = Vector512.ConditionalSelect(anyNan, lastB, selB);
+                selC = Vector512.ConditionalSelect(anyNan, lastC, selC);
+                selD = Vector512.ConditionalSelect(anyNan, nanD, selD);
+                var g = SimdMath.Load(ref rd, o + ow);
+                var ga = selA & g;
+                var gb = selB & g;
+                var gc = selC & g;
+                var gd = selD & g;
+                SimdMath.Store(Avx512F.PermuteVar16x32x2(ga, InterleaveLow, gb), ref rg, i);
+                SimdMath.Store(Avx512F.PermuteVar16x32x2(ga, InterleaveHigh, gb), ref rg, i + SimdMath.W);
+                SimdMath.Store(Avx512F.PermuteVar16x32x2(gc, InterleaveLow, gd), ref rg, i + inW);
+                SimdMath.Store(Avx512F.PermuteVar16x32x2(gc, InterleaveHigh, gd), ref rg, i + inW + SimdMath.W);
+            }
+        }
+        for (; ow < outW; ow++)
+        {
+            int i = top + 2 * ow;
+            Unsafe.Add(ref rg, i) = Unsafe.Add(ref rg, i + 1) = Unsafe.Add(ref rg, i + inW) = Unsafe.Add(ref rg, i + inW + 1) = 0f;
+            int k = ArgMax4(Unsafe.Add(ref rx, i), Unsafe.Add(ref rx, i + 1), Unsafe.Add(ref rx, i + inW), Unsafe.Add(ref rx, i + inW + 1), inW);
+            Unsafe.Add(ref rg, i + k) = Unsafe.Add(ref rd, o + ow);
+        }
+        // An odd last column is outside every window.
+        if ((inW & 1) == 1)
+        {
+            Unsafe.Add(ref rg, top + inW - 1) = 0f;
+            Unsafe.Add(ref rg, top + 2 * inW - 1) = 0f;
+        }
     }
 
     /// <summary>Max of a 2x2 window in row-major order; a NaN wins, as in PyTorch.</summary>

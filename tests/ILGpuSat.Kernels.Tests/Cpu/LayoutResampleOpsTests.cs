@@ -142,4 +142,37 @@ public class LayoutResampleOpsTests : CpuOpsTestBase
         AssertClose(Get(y), yRef, "max_pool2x2", 0);
         AssertClose(Get(dx), dxRef, "max_pool2x2_bwd", 0);
     }
+
+    [Test]
+    public void MaxPoolFollowsPyTorchNaNRule()
+    {
+        // PyTorch scans each window with "val > max || isnan(val)": NaN wins the value, and the
+        // gradient goes to the last NaN. Width 70 puts windows in both the vector body and the tail.
+        const int planes = 2, inH = 6, inW = 70, outH = 3, outW = 35;
+        var x = Rand(planes * inH * inW, 38);
+        var r = new Random(39);
+        for (int k = 0; k < 80; k++) x[r.Next(x.Length)] = float.NaN;
+        var dy = Rand(planes * outH * outW, 40);
+        DeviceBuffer y = Empty(dy.Length), dx = Empty(x.Length);
+        B.MaxPool2x2(Buf(x), planes, inH, inW, y);
+        B.MaxPool2x2Backward(Buf(x), Buf(dy), planes, inH, inW, dx);
+        var yv = Get(y);
+        var dxv = Get(dx);
+        var dxRef = new float[x.Length];
+        for (int p = 0; p < planes; p++)
+            for (int oh = 0; oh < outH; oh++)
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    int best = (p * inH + 2 * oh) * inW + 2 * ow;
+                    for (int k = 1; k < 4; k++)
+                    {
+                        int idx = (p * inH + 2 * oh + k / 2) * inW + 2 * ow + k % 2;
+                        if (x[idx] > x[best] || float.IsNaN(x[idx])) best = idx;
+                    }
+                    int o = (p * outH + oh) * outW + ow;
+                    Assert.That(yv[o], Is.EqualTo(x[best]), $"max_pool2x2 window {o}");
+                    dxRef[best] = dy[o];
+                }
+        Assert.That(dxv, Is.EqualTo(dxRef), "max_pool2x2_bwd with NaN");
+    }
 }
