@@ -158,4 +158,17 @@ public class GradCheckTests
                 return F.LogSoftmax(F.Cat([up, F.Mul(up, up)]));
             },
             In("x", 2, 2, 2, 2), In("weight", 3, 2, 3, 3), In("gamma", 3), In("beta", 3));
+
+    [Test]
+    public void TheCheckCatchesAWrongBackwardRule()
+    {
+        // y = 2x recorded with the rule dx = 2.1 dy: a 5% error must not pass.
+        static Tensor WrongDouble(Tensor x)
+        {
+            Tensor y;
+            using (Autograd.NoGrad()) y = F.Mul(x, 2f);
+            return Autograd.Record("wrong_double", y, [x], dy => [F.Mul(dy, 2.1f)]);
+        }
+        Assert.Throws<AssertionException>(() => Check("wrong_double", t => WrongDouble(t[0]), In("x", 2, 3)));
+    }
 }
