@@ -120,6 +120,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dx over one plane; returns sum over x &lt;= 0 of x * dy (the plane's weight gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static double PReluGradPlane(float[] x, float[] dy, float[] dx, float w, int start, int end)
     {
         ref float rx = ref SimdMath.At(x);

@@ -224,6 +224,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dx = a*dy + b*(x - mean) + k over [start, end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void AffineGradPlane(float[] x, float[] dy, float[] dx, float mean, float a, float b, float k, int start, int end)
     {
         ref float rx = ref SimdMath.At(x);

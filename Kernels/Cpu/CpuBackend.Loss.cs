@@ -126,6 +126,7 @@ public sealed partial class CpuBackend
     /// Per-lane w * (-sum_c z_c log softmax_c(x)) = w * (log(sum e^(x-m)) * sum z + sum z (m - x)):
     /// with z >= 0 both terms are non-negative, so nothing cancels.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static Vector512<float> CrossEntropyBlock(ref float x, ref float z, Vector512<float> w, int stride, int channels)
     {
         var m = ChannelMax(ref x, stride, channels);
@@ -143,6 +144,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dx = kw * (softmax(x) * sum z - z); dx may alias x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void CrossEntropyGradBlock(ref float x, ref float z, ref float dx, Vector512<float> kw, int stride, int channels)
     {
         var m = ChannelMax(ref x, stride, channels);

@@ -45,6 +45,7 @@ public sealed partial class CpuBackend
     /// d = g + wd*p; buf = first ? d : buf*momentum + (1-dampening)*d; d = nesterov ? d + momentum*buf : buf;
     /// p += -lr*d. The flags are loop-invariant, so their branches cost nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void SgdRange(float[] pa, float[] ga, float[]? ba, SgdScalars k, int s, int e)
     {
         ref float rp = ref SimdMath.At(pa);
@@ -147,6 +148,7 @@ public sealed partial class CpuBackend
     /// p *= decay; g += l2*p; m = m*b1 + (1-b1)*g; v = v*b2 + (1-b2)*g*g;
     /// p += -step_size * m / (sqrt(v)/sqrt(bc2) + eps).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void AdamRange(float[] pa, float[] ga, float[] ma, float[] va, AdamScalars k, int s, int e)
     {
         ref float rp = ref SimdMath.At(pa);

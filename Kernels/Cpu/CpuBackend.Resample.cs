@@ -178,6 +178,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dst[o + ow] = w0*x[row + c0] + w1*x[row + c1] for every output column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void HorizontalRow(float[] x, int row, Taps t, float[] dst, int o, int outW)
     {
         ref float rx = ref Unsafe.Add(ref SimdMath.At(x), row);
@@ -192,6 +193,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dx[row + c0] += w0*src[o + ow]; dx[row + c1] += w1*src[o + ow] (adjoint of HorizontalRow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void HorizontalRowAdjoint(float[] src, int o, Taps t, float[] dx, int row, int outW)
     {
         ref float rs = ref Unsafe.Add(ref SimdMath.At(src), o);
@@ -209,6 +211,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>y[o..o+n) = h0 * rows[a..] + h1 * rows[b..].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void BlendRows(float[] rows, int a, int b, float h0, float h1, float[] y, int o, int n)
     {
         ref float rr = ref SimdMath.At(rows);
@@ -222,6 +225,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dst[d..d+n) += alpha * src[s..s+n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void AxpyRow(float alpha, float[] src, int s, float[] dst, int d, int n)
     {
         ref float rs = ref SimdMath.At(src);
@@ -283,6 +287,7 @@ public sealed partial class CpuBackend
     private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 
     /// <summary>One output row: 16 windows per step from two 32-float input row segments.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void MaxPoolRow(float[] x, int top, int inW, float[] y, int o, int outW)
     {
         ref float rx = ref SimdMath.At(x);
@@ -311,6 +316,7 @@ public sealed partial class CpuBackend
     /// The gradient of one output row into its two input rows (every element written). Per window
     /// the winner is PyTorch's scan "val &gt; max || isnan(val)": the first maximum, or the last NaN.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void MaxPoolGradRow(float[] x, float[] dy, float[] dx, int top, int inW, int o, int outW)
     {
         ref float rx = ref SimdMath.At(x);

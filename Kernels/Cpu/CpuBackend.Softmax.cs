@@ -151,6 +151,7 @@ public sealed partial class CpuBackend
         return m;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void SoftmaxBlock(ref float x, ref float y, int stride, int channels)
     {
         var m = ChannelMax(ref x, stride, channels);
@@ -165,6 +166,7 @@ public sealed partial class CpuBackend
         for (int c = 0; c < channels; c++) StoreAt(LoadAt(ref y, c, stride) * inv, ref y, c, stride);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void LogSoftmaxBlock(ref float x, ref float y, int stride, int channels)
     {
         var m = ChannelMax(ref x, stride, channels);
@@ -175,6 +177,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dx = y * (dy - sum_c dy*y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void SoftmaxGradBlock(ref float y, ref float dy, ref float dx, int stride, int channels)
     {
         var dot = Vector512<float>.Zero;
@@ -187,6 +190,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dx = dy - exp(y) * sum_c dy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     private static void LogSoftmaxGradBlock(ref float y, ref float dy, ref float dx, int stride, int channels)
     {
         var sum = Vector512<float>.Zero;

@@ -42,6 +42,7 @@ internal static class SimdMath
         => Vector512.Sum(Vector512.WidenLower(v) + Vector512.WidenUpper(v));
 
     /// <summary>y[i] = op(x[i]) for i in [start, end); x and y may be the same array.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static void Map<T>(T op, float[] x, float[] y, int start, int end) where T : struct, IUnaryMap
     {
         ref float rx = ref At(x);
@@ -52,6 +53,7 @@ internal static class SimdMath
     }
 
     /// <summary>y[i] = op(a[i], b[i]) for i in [start, end); y may alias a or b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static void Map<T>(T op, float[] a, float[] b, float[] y, int start, int end) where T : struct, IBinaryMap
     {
         ref float ra = ref At(a);
@@ -63,6 +65,7 @@ internal static class SimdMath
     }
 
     /// <summary>Sum of x[start..end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static double Sum(float[] x, int start, int end)
     {
         ref float r = ref At(x);
@@ -86,6 +89,7 @@ internal static class SimdMath
     }
 
     /// <summary>Sum of (x - shift)^2 over [start, end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static double SumSquares(float[] x, int start, int end, float shift = 0)
     {
         ref float r = ref At(x);
@@ -114,6 +118,7 @@ internal static class SimdMath
     }
 
     /// <summary>Sum of (x - shift) and of (x - shift)^2 over [start, end) in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static (double Sum, double SumSquares) SumAndSquares(float[] x, int start, int end, float shift)
     {
         ref float r = ref At(x);
@@ -145,6 +150,7 @@ internal static class SimdMath
     }
 
     /// <summary>Sum of dy and of dy * (x - shift) over [start, end) in one pass (batch-norm gradients).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static (double SumDy, double SumDyX) SumAndDot(float[] dy, float[] x, int start, int end, float shift)
     {
         ref float rd = ref At(dy);
@@ -177,6 +183,7 @@ internal static class SimdMath
     }
 
     /// <summary>Sum of (a - b)^2 over [start, end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static double SumSquaredDifference(float[] a, float[] b, int start, int end)
     {
         ref float ra = ref At(a);
