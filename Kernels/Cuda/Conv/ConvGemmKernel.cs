@@ -50,8 +50,8 @@ internal static class ConvGemmKernel
         var cur = TapCursor.At(p, kBegin);
         var ra = LoadA(p, a, ma, kBegin + ka, kEnd);
         var rb = LoadB(p, src, srcBase, rowBase, colBase, cur, kEnd);
-        cur = Advance8(p, cur);
-        StoreStage(smemF, 0, tid, ra, rb);
+        cur = rb.Next;
+        StoreStage(smemF, 0, tid, ra, rb.V);
         Group.Barrier();
 
         var acc = default(Tile8x8);
@@ -63,11 +63,11 @@ internal static class ConvGemmKernel
             {
                 ra = LoadA(p, a, ma, k0 + BK + ka, kEnd);
                 rb = LoadB(p, src, srcBase, rowBase, colBase, cur, kEnd);
-                cur = Advance8(p, cur);
+                cur = rb.Next;
             }
             acc = MultiplySlice(smem, stage, ty, tx, acc);
             stage ^= Stage;
-            if (more) StoreStage(smemF, stage, tid, ra, rb);
+            if (more) StoreStage(smemF, stage, tid, ra, rb.V);
             Group.Barrier();
         }
 
@@ -81,40 +81,45 @@ internal static class ConvGemmKernel
         int taps = p.TapsH * p.TapsW;
         int outer = k / taps;
         int r = k - outer * taps;
-        int jh = r / p.TapsW;
-        int jw = r - jh * p.TapsW;
-        int kOff = outer * p.AStrideOuter + (p.Kh0 + jh * p.KhStep) * p.AKw + p.Kw0 + jw * p.KwStep;
+        int kOff = outer * p.AStrideOuter + r;
+        if (p.AContiguous == 0)
+        {
+            // Strided taps (data gradient of a strided conv): the row offset needs (jh, jw).
+            int jh = r / p.TapsW;
+            int jw = r - jh * p.TapsW;
+            kOff = outer * p.AStrideOuter + (p.Kh0 + jh * p.KhStep) * p.AKw + p.Kw0 + jw * p.KwStep;
+        }
         bool kOk = k < kEnd;
         F4 v;
-        v.X = LoadMasked(a, ma * p.AStrideM + kOff, kOk && ma < p.M);
-        v.Y = LoadMasked(a, (ma + 16) * p.AStrideM + kOff, kOk && ma + 16 < p.M);
-        v.Z = LoadMasked(a, (ma + 32) * p.AStrideM + kOff, kOk && ma + 32 < p.M);
-        v.W = LoadMasked(a, (ma + 48) * p.AStrideM + kOff, kOk && ma + 48 < p.M);
+        v.X = LoadMasked(a, ma * p.AStrideM + kOff, kOk & ma < p.M);
+        v.Y = LoadMasked(a, (ma + 16) * p.AStrideM + kOff, kOk & ma + 16 < p.M);
+        v.Z = LoadMasked(a, (ma + 32) * p.AStrideM + kOff, kOk & ma + 32 < p.M);
+        v.W = LoadMasked(a, (ma + 48) * p.AStrideM + kOff, kOk & ma + 48 < p.M);
         return v;
+    }
+
+    /// <summary>8 k rows of B and the cursor of the row after them.</summary>
+    private struct BSlice
+    {
+        public Row8 V;
+        public TapCursor Next;
     }
 
     /// <summary>8 consecutive k rows of B for this thread's column, starting at the cursor.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Row8 LoadB(in ConvGemmParams p, ArrayView<float> src, int srcBase, int rowBase, int colBase, TapCursor c, int kEnd)
+    private static BSlice LoadB(in ConvGemmParams p, ArrayView<float> src, int srcBase, int rowBase, int colBase, TapCursor c, int kEnd)
     {
-        Row8 v;
-        v.C0 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
-        v.C1 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
-        v.C2 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
-        v.C3 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
-        v.C4 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
-        v.C5 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
-        v.C6 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
-        v.C7 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd);
-        return v;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TapCursor Advance8(in ConvGemmParams p, TapCursor c)
-    {
-        c = c.Next(p); c = c.Next(p); c = c.Next(p); c = c.Next(p);
-        c = c.Next(p); c = c.Next(p); c = c.Next(p); c = c.Next(p);
-        return c;
+        BSlice s;
+        s.V.C0 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.V.C1 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.V.C2 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.V.C3 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.V.C4 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.V.C5 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.V.C6 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.V.C7 = Gather(p, src, srcBase, rowBase, colBase, c, kEnd); c = c.Next(p);
+        s.Next = c;
+        return s;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -122,7 +127,7 @@ internal static class ConvGemmKernel
     {
         int h = rowBase + c.Dh;
         int w = colBase + c.Dw;
-        bool ok = c.K < kEnd && (uint)h < (uint)p.SrcH && (uint)w < (uint)p.SrcW;
+        bool ok = (c.K < kEnd) & ((uint)h < (uint)p.SrcH) & ((uint)w < (uint)p.SrcW); // & not &&: no branches
         return LoadMasked(src, srcBase + c.Off, ok);
     }
 

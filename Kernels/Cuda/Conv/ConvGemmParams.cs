@@ -30,6 +30,8 @@ public struct ConvGemmParams
     public int TapsH, TapsW, StepH, StepW;
 
     public int AStrideM, AStrideOuter, AKw, Kh0, KhStep, Kw0, KwStep;
+    /// <summary>1 when the taps of A are contiguous ((Kh0 + jh*KhStep)*AKw + Kw0 + jw*KwStep == jh*TapsW + jw): saves a division per slice.</summary>
+    public int AContiguous;
 
     public int OutSplit, OutBatch, OutPlane, OutW, I0, IStep, J0, JStep;
 
@@ -60,23 +62,23 @@ internal struct TapCursor
         return c;
     }
 
+    /// <summary>
+    /// The next row of K. Written as independent selects (no nested if) so that ILGPU emits predicated
+    /// code: eight of these run back to back per slice and branches would split them into tiny blocks.
+    /// </summary>
     public readonly TapCursor Next(in ConvGemmParams p)
     {
         TapCursor c = this;
         c.K++;
         c.Dw += p.StepW;
         c.Off += p.StepW;
-        if (c.Dw == p.TapsW * p.StepW)
-        {
-            c.Off += p.StepH * p.SrcW - c.Dw;
-            c.Dw = 0;
-            c.Dh += p.StepH;
-            if (c.Dh == p.TapsH * p.StepH)
-            {
-                c.Off += p.SrcPlane - c.Dh * p.SrcW;
-                c.Dh = 0;
-            }
-        }
+        bool endRow = c.Dw == p.TapsW * p.StepW;
+        c.Off += endRow ? p.StepH * p.SrcW - c.Dw : 0;
+        c.Dh += endRow ? p.StepH : 0;
+        c.Dw = endRow ? 0 : c.Dw;
+        bool endPlane = c.Dh == p.TapsH * p.StepH;
+        c.Off += endPlane ? p.SrcPlane - c.Dh * p.SrcW : 0;
+        c.Dh = endPlane ? 0 : c.Dh;
         return c;
     }
 }

@@ -5,8 +5,11 @@ namespace ILGpuSat.Kernels.Cuda.Conv;
 /// <summary>One launch of <see cref="ConvGemmKernel"/>: its parameters and grid.</summary>
 internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX, int GridY, int Splits)
 {
-    public static ConvGemmLaunch Of(ConvGemmParams p, int splits = 1) =>
-        new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits);
+    public static ConvGemmLaunch Of(ConvGemmParams p, int splits = 1)
+    {
+        p.AContiguous = p.Kh0 == 0 && p.KhStep == 1 && p.Kw0 == 0 && p.KwStep == 1 && p.AKw == p.TapsW ? 1 : 0;
+        return new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits);
+    }
 }
 
 /// <summary>

@@ -35,32 +35,41 @@ internal static class ConvTile
 
     /// <summary>
     /// Multiplies the BK-deep slice staged at <paramref name="stage"/> (float offset, multiple of 4) into
-    /// the register tile. The k loop is left rolled (ILGPU does not unroll); its body is 4 vector loads
-    /// and 64 FMAs.
+    /// the register tile: per k two 16-byte loads of A, two of B and 64 FMAs. Written out for all 8 k
+    /// (ILGPU does not unroll loops) so that every shared load is a base pointer plus a constant offset.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Tile8x8 MultiplySlice(ArrayView<F4> smem, int stage, int ty, int tx, Tile8x8 c)
     {
-        // Indices in F4 units: A rows start at stage, B rows at stage + ASlice.
+        // In F4 units: A rows start at stage/4 (17 per k), B rows at (stage + ASlice)/4 (32 per k).
+        // Two k per iteration: enough to amortise the loop, while a full unroll lets ptxas hoist all 32
+        // loads and doubles the register count.
         int a = (stage >> 2) + ty;
         int b = ((stage + ASlice) >> 2) + tx;
-        for (int k = 0; k < BK; k++)
+        for (int k = 0; k < BK; k += 2)
         {
-            F4 a0 = smem[a];
-            F4 a1 = smem[a + 8];
-            F4 b0 = smem[b];
-            F4 b1 = smem[b + 16];
-            c.R0 = Row8.Fma(c.R0, a0.X, b0, b1);
-            c.R1 = Row8.Fma(c.R1, a0.Y, b0, b1);
-            c.R2 = Row8.Fma(c.R2, a0.Z, b0, b1);
-            c.R3 = Row8.Fma(c.R3, a0.W, b0, b1);
-            c.R4 = Row8.Fma(c.R4, a1.X, b0, b1);
-            c.R5 = Row8.Fma(c.R5, a1.Y, b0, b1);
-            c.R6 = Row8.Fma(c.R6, a1.Z, b0, b1);
-            c.R7 = Row8.Fma(c.R7, a1.W, b0, b1);
-            a += LdA / 4;
-            b += LdB / 4;
+            var av = smem.SubView(a, LdA / 4 + 9);   // up to av[17 + 8]
+            var bv = smem.SubView(b, LdB / 4 + 17);  // up to bv[32 + 16]
+            c = Step(c, av[0], av[8], bv[0], bv[16]);
+            c = Step(c, av[17], av[17 + 8], bv[32], bv[32 + 16]);
+            a += 2 * LdA / 4;
+            b += 2 * LdB / 4;
         }
+        return c;
+    }
+
+    /// <summary>One k of the outer product: rows a0 (tile rows ty*4..+3) and a1 (32+ty*4..+3), columns b0 and b1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Tile8x8 Step(Tile8x8 c, F4 a0, F4 a1, F4 b0, F4 b1)
+    {
+        c.R0 = Row8.Fma(c.R0, a0.X, b0, b1);
+        c.R1 = Row8.Fma(c.R1, a0.Y, b0, b1);
+        c.R2 = Row8.Fma(c.R2, a0.Z, b0, b1);
+        c.R3 = Row8.Fma(c.R3, a0.W, b0, b1);
+        c.R4 = Row8.Fma(c.R4, a1.X, b0, b1);
+        c.R5 = Row8.Fma(c.R5, a1.Y, b0, b1);
+        c.R6 = Row8.Fma(c.R6, a1.Z, b0, b1);
+        c.R7 = Row8.Fma(c.R7, a1.W, b0, b1);
         return c;
     }
 
