@@ -46,32 +46,28 @@ public sealed partial class CpuBackend
         var za = HostArray(target);
         var wa = weights is null ? null : HostArray(weights);
         int c = g.C, hw = g.HW, blocks = ChannelBlocks.BlocksPerImage(hw);
-        double total = CpuParallel.SumItems(Threads, g.N * blocks, 2L * ChannelBlocks.Lanes * c, (b0, b1) =>
+        // One partial per pixel block, added in order: the loss does not depend on the thread count.
+        double total = CpuParallel.SumItems(Threads, g.N * blocks, 2L * ChannelBlocks.Lanes * c, b =>
         {
-            double sum = 0;
-            for (int b = b0; b < b1; b++)
+            int n = b / blocks, j = (b % blocks) * ChannelBlocks.Lanes;
+            int start = n * c * hw + j, pixel = n * hw + j, lanes = Math.Min(ChannelBlocks.Lanes, hw - j);
+            Vector512<float> l;
+            if (lanes == ChannelBlocks.Lanes)
             {
-                int n = b / blocks, j = (b % blocks) * ChannelBlocks.Lanes;
-                int start = n * c * hw + j, pixel = n * hw + j, lanes = Math.Min(ChannelBlocks.Lanes, hw - j);
-                Vector512<float> l;
-                if (lanes == ChannelBlocks.Lanes)
-                {
-                    var w = wa is null ? Vector512<float>.One : SimdMath.Load(ref SimdMath.At(wa), pixel);
-                    l = CrossEntropyBlock(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(za), start), w, hw, c);
-                }
-                else
-                {
-                    var sx = ChannelBlocks.RentScratch(c);
-                    var sz = ChannelBlocks.RentScratch(c);
-                    ChannelBlocks.Gather(xa, start, hw, c, lanes, sx);
-                    ChannelBlocks.Gather(za, start, hw, c, lanes, sz);
-                    l = CrossEntropyBlock(ref SimdMath.At(sx), ref SimdMath.At(sz), TailWeights(wa, pixel, lanes), ChannelBlocks.Lanes, c);
-                    ChannelBlocks.ReturnScratch(sx);
-                    ChannelBlocks.ReturnScratch(sz);
-                }
-                sum += Vector512.Sum(Vector512.WidenLower(l) + Vector512.WidenUpper(l));
+                var w = wa is null ? Vector512<float>.One : SimdMath.Load(ref SimdMath.At(wa), pixel);
+                l = CrossEntropyBlock(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(za), start), w, hw, c);
             }
-            return sum;
+            else
+            {
+                var sx = ChannelBlocks.RentScratch(c);
+                var sz = ChannelBlocks.RentScratch(c);
+                ChannelBlocks.Gather(xa, start, hw, c, lanes, sx);
+                ChannelBlocks.Gather(za, start, hw, c, lanes, sz);
+                l = CrossEntropyBlock(ref SimdMath.At(sx), ref SimdMath.At(sz), TailWeights(wa, pixel, lanes), ChannelBlocks.Lanes, c);
+                ChannelBlocks.ReturnScratch(sx);
+                ChannelBlocks.ReturnScratch(sz);
+            }
+            return Vector512.Sum(Vector512.WidenLower(l) + Vector512.WidenUpper(l));
         });
         Host(loss)[0] = (float)(total / g.PerChannel);
     }

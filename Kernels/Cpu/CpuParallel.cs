@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace ILGpuSat.Kernels.Cpu;
 
 /// <summary>
@@ -49,41 +51,44 @@ internal static class CpuParallel
             (b0, b1) => body(b0 * ElementBlock, (int)Math.Min((long)b1 * ElementBlock, n)));
     }
 
+    /// <summary>Elements per partial sum of <see cref="SumElements"/>.</summary>
+    public const int SumSegment = 16 * ElementBlock;
+
     /// <summary>
-    /// Sum over element ranges of <paramref name="body"/>(start, end). Partial sums are combined in
-    /// range order, so for a given thread count the result is deterministic.
+    /// Sum over [0, n) of <paramref name="body"/>(start, end) on fixed segments of
+    /// <see cref="SumSegment"/> elements, added in segment order: the result is the same bit for
+    /// bit whatever the thread count.
     /// </summary>
     public static double SumElements(int threads, int n, Func<int, int, double> body)
     {
         if (n <= 0) return 0;
-        int blocks = (n + ElementBlock - 1) / ElementBlock;
-        int chunks = ChunkCount(threads, blocks, ElementBlock);
-        if (chunks == 1) return body(0, n);
-        var partial = new double[chunks];
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
-        {
-            int b0 = (int)((long)blocks * c / chunks), b1 = (int)((long)blocks * (c + 1) / chunks);
-            partial[c] = body(b0 * ElementBlock, (int)Math.Min((long)b1 * ElementBlock, n));
-        });
-        double total = 0;
-        foreach (double p in partial) total += p;
-        return total;
+        int segments = (n + SumSegment - 1) / SumSegment;
+        if (segments == 1) return body(0, n);
+        return SumItems(threads, segments, SumSegment,
+            i => body(i * SumSegment, (int)Math.Min((long)(i + 1) * SumSegment, n)));
     }
 
     /// <summary>
-    /// Sum over item ranges of <paramref name="body"/>(start, end), combined in range order
-    /// (deterministic for a given thread count).
+    /// Sum over items of <paramref name="item"/>(i), with the per-item partials added in item
+    /// order (deterministic whatever the thread count).
     /// </summary>
-    public static double SumItems(int threads, int items, long workPerItem, Func<int, int, double> body)
+    public static double SumItems(int threads, int items, long workPerItem, Func<int, double> item)
     {
         if (items <= 0) return 0;
-        int chunks = ChunkCount(threads, items, workPerItem);
-        if (chunks == 1) return body(0, items);
-        var partial = new double[chunks];
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            c => partial[c] = body((int)((long)items * c / chunks), (int)((long)items * (c + 1) / chunks)));
-        double total = 0;
-        foreach (double p in partial) total += p;
-        return total;
+        var partial = ArrayPool<double>.Shared.Rent(items);
+        try
+        {
+            For(threads, items, workPerItem, (a, b) =>
+            {
+                for (int i = a; i < b; i++) partial[i] = item(i);
+            });
+            double total = 0;
+            for (int i = 0; i < items; i++) total += partial[i];
+            return total;
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partial);
+        }
     }
 }
