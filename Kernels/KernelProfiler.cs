@@ -20,6 +20,9 @@ public sealed class KernelProfiler
 
     public void Clear() => _launches.Clear();
 
+    /// <summary>Time since the profiler was made: the clock of every launch's start.</summary>
+    public TimeSpan Now => _clock.Elapsed;
+
     internal double NowUs => _clock.Elapsed.TotalMicroseconds;
 
     /// <summary>Nested launches (a kernel method calling another) are recorded once, at the outer level.</summary>

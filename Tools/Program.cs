@@ -12,7 +12,10 @@ public static class Program
         var root = new RootCommand("ILGpuSat: 4x super-resolution and colorization of grey satellite imagery on a managed GPU/CPU engine")
         {
             BenchCommand.Create(),
+            ProfileCommand.Create(),
         };
+        // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         try
         {
             return root.Parse(args).Invoke();
