@@ -214,6 +214,15 @@ internal static class ConvGemmKernel
         float sh = LoadMasked(bias, m, p.HasBias != 0, 0f) * sc + LoadMasked(shift, m, p.HasShift != 0, 0f);
         float sl = LoadMasked(slope, p.PreluMode == 2 ? m : 0, p.PreluMode != 0, 1f);
         int rowOff = m * p.OutPlane;
+        if (p.OutVec4 != 0)
+        {
+            // Columns tx*4..+3 (and 64+tx*4..+3) are four neighbouring, 16-byte aligned outputs: one
+            // vector store each, so a half-warp writes 256 contiguous bytes.
+            var out4 = output.Cast<F4>();
+            if (c.O0 >= 0) out4[(c.O0 + rowOff) >> 2] = Activate(v.C0, v.C1, v.C2, v.C3, sc, sh, sl);
+            if (c.O4 >= 0) out4[(c.O4 + rowOff) >> 2] = Activate(v.C4, v.C5, v.C6, v.C7, sc, sh, sl);
+            return;
+        }
         Store(output, c.O0, rowOff, v.C0 * sc + sh, sl);
         Store(output, c.O1, rowOff, v.C1 * sc + sh, sl);
         Store(output, c.O2, rowOff, v.C2 * sc + sh, sl);
@@ -225,8 +234,22 @@ internal static class ConvGemmKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static F4 Activate(float x, float y, float z, float w, float scale, float shift, float slope)
+    {
+        F4 r;
+        r.X = PRelu(x * scale + shift, slope);
+        r.Y = PRelu(y * scale + shift, slope);
+        r.Z = PRelu(z * scale + shift, slope);
+        r.W = PRelu(w * scale + shift, slope);
+        return r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float PRelu(float v, float slope) => v < 0f ? v * slope : v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(ArrayView<float> output, int colOff, int rowOff, float v, float slope)
     {
-        if (colOff >= 0) output[colOff + rowOff] = v < 0f ? v * slope : v;
+        if (colOff >= 0) output[colOff + rowOff] = PRelu(v, slope);
     }
 }

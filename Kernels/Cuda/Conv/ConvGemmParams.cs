@@ -34,6 +34,8 @@ public struct ConvGemmParams
     public int AContiguous;
 
     public int OutSplit, OutBatch, OutPlane, OutW, I0, IStep, J0, JStep;
+    /// <summary>1 when every group of 4 columns starting at a multiple of 4 is 4 contiguous, 16-byte aligned outputs (vector stores).</summary>
+    public int OutVec4;
 
     /// <summary>Epilogue: v = acc*scale[m] + (bias[m]*scale[m] + shift[m]); PReLU when PreluMode is 1 (shared slope) or 2 (per channel).</summary>
     public int HasBias, HasScale, HasShift, PreluMode;

@@ -8,6 +8,11 @@ internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX,
     public static ConvGemmLaunch Of(ConvGemmParams p, int splits = 1)
     {
         p.AContiguous = p.Kh0 == 0 && p.KhStep == 1 && p.Kw0 == 0 && p.KwStep == 1 && p.AKw == p.TapsW ? 1 : 0;
+        // Columns n..n+3 (n % 4 == 0) stay in one output row when NJ % 4 == 0 and are adjacent when JStep == 1;
+        // N % 4 == 0 makes a group all valid or all past the end; the rest keeps every group 16-byte aligned
+        // (buffers themselves start 256-byte aligned).
+        p.OutVec4 = p.JStep == 1 && p.NJ % 4 == 0 && p.N % 4 == 0 && p.J0 % 4 == 0 && p.OutW % 4 == 0
+            && p.OutPlane % 4 == 0 && p.OutBatch % 4 == 0 && p.OutSplit % 4 == 0 && (p.I0 * p.OutW) % 4 == 0 ? 1 : 0;
         return new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits);
     }
 }

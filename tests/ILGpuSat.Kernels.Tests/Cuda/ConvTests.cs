@@ -33,6 +33,7 @@ public class ConvTests
         yield return Case("4x4 stride 2 pad 1", 2, 3, 8, 7, 6, 4, 4, 2, 1, 1);
         yield return Case("1x1 stride 2 (phases without taps)", 2, 5, 7, 9, 4, 1, 1, 2, 0, 1);
         yield return Case("3x3 stride 2 dilation 2 pad 0", 1, 2, 9, 9, 3, 3, 3, 2, 0, 2);
+        yield return Case("3x3 pad 1, 8x12 (vector-store epilogue), M=65", 2, 4, 8, 12, 65, 3, 3, 1, 1, 1);
     }
 
     private static TestCaseData Case(string name, int n, int c, int h, int w, int k, int r, int s, int stride, int pad, int dil) =>
@@ -129,12 +130,13 @@ public class ConvTests
         Assert.That(RelativeError(y, expected), Is.LessThanOrEqualTo(Tolerance));
     }
 
-    [TestCase(true, true, true, TestName = "Fused conv + bias + BN + per-channel PReLU")]
-    [TestCase(false, true, false, TestName = "Fused conv + BN + shared PReLU")]
-    [TestCase(true, false, false, TestName = "Fused conv + bias + per-channel PReLU")]
-    public void FusedEpilogueMatchesComposition(bool withBias, bool withBn, bool perChannelPrelu)
+    [TestCase(true, true, true, 6, TestName = "Fused conv + bias + BN + per-channel PReLU")]
+    [TestCase(false, true, false, 6, TestName = "Fused conv + BN + shared PReLU")]
+    [TestCase(true, false, true, 8, TestName = "Fused conv + bias + per-channel PReLU, vector stores")]
+    [TestCase(false, true, false, 8, TestName = "Fused conv + BN + shared PReLU, vector stores")]
+    public void FusedEpilogueMatchesComposition(bool withBias, bool withBn, bool perChannelPrelu, int width)
     {
-        var g = new Conv2dGeometry(2, 5, 7, 6, 67, 3, 3, 1, 1, 1, 1);
+        var g = new Conv2dGeometry(2, 5, 7, width, 67, 3, 3, 1, 1, 1, 1);
         var rng = new Random(6);
         float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength);
         float[] bias = Random(rng, g.OutC), scale = Random(rng, g.OutC), shift = Random(rng, g.OutC);
