@@ -6,7 +6,8 @@ namespace ILGpuSat.Kernels.Cpu.Conv;
 /// <summary>
 /// dx of a convolution (= the transposed convolution). Stride 1: dx is a forward convolution of
 /// dy with the flipped, IO-swapped weight, so it runs as implicit GEMM with no scatter at all.
-/// Other strides: col = W^T (C*KH*KW x O) * dY[n] (O x OH*OW) in L2-sized pixel chunks, each
+/// Strided and undilated: one such convolution per stride phase (<see cref="SubPixelBackwardData"/>).
+/// Strided and dilated: col = W^T (C*KH*KW x O) * dY[n] (O x OH*OW) in L2-sized pixel chunks, each
 /// chunk scattered (col2im) into dx. Work items own whole input channels of one image, so the
 /// scatter-adds of different threads never touch the same dx element.
 /// </summary>
@@ -15,6 +16,7 @@ internal static unsafe class ConvBackwardData
     public static void Run(float* dy, float* w, in Conv2dGeometry g, float* dx, int threads)
     {
         if (g.StrideH == 1 && g.StrideW == 1) AsForward(dy, w, g, dx, threads);
+        else if (SubPixelBackwardData.Applies(g)) SubPixelBackwardData.Run(dy, w, g, dx, threads);
         else GemmCol2Im(dy, w, g, dx, threads);
     }
 

@@ -24,6 +24,11 @@ internal static unsafe class ConvForward
             {
                 float* packedA = (float*)(((nint)packedRaw + 63) & ~(nint)63);
                 Packing.PackAAll(packedA, w, k, 1, outC, k, mk.MR, GemmCore.KC);
+                if (DirectConv.Applies(s))
+                {
+                    DirectConv.Run(x, n, s, packedA, outC, new ConvOutputSink(y, outC, s.OH, s.OW, bias), threads);
+                    return;
+                }
                 // A 1x1, stride-1, unpadded convolution's im2col matrix is the image itself.
                 bool pointwise = s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PH == 0 && s.PW == 0 && s.OH == s.H && s.OW == s.W;
                 int block = PixelBlock(p, n, threads, mk.NR);

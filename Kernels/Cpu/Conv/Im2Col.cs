@@ -118,6 +118,17 @@ internal static unsafe class Im2Col
         for (; i < n; i++) dst[i] = src[i];
     }
 
+    /// <summary>dst[i] = src[i] + add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyPlus(float* src, float add, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (var v = Vector512.Create(add); i <= n - 16; i += 16) Vector512.Store(Vector512.Load(src + i) + v, dst + i);
+        for (var v = Vector256.Create(add); i <= n - 8; i += 8) Vector256.Store(Vector256.Load(src + i) + v, dst + i);
+        for (; i < n; i++) dst[i] = src[i] + add;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Clear(float* dst, int n)
     {

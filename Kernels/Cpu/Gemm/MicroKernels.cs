@@ -53,6 +53,17 @@ internal readonly unsafe struct MicroKernel
         if (_avx512) MicroKernels.Kernel8x48(kc, a, b, c, ldc, loadC, rowBias);
         else MicroKernels.Kernel4x3V(kc, a, b, c, ldc, loadC, rowBias);
     }
+
+    /// <summary>
+    /// C[MR x NR] = (loadC ? C : 0) + A_panel * B, where row k of B is the NR floats at
+    /// b + offsets[k] (read in place, no packing: the direct convolution's shifted input rows).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RunIndirect(int kc, float* a, int* offsets, float* b, float* c, nint ldc, bool loadC)
+    {
+        if (_avx512) MicroKernels.Kernel8x48Indirect(kc, a, offsets, b, c, ldc, loadC);
+        else MicroKernels.Kernel4x3VIndirect(kc, a, offsets, b, c, ldc, loadC);
+    }
 }
 
 /// <summary>
@@ -225,6 +236,159 @@ internal static unsafe class MicroKernels
             c32 = Vector.FusedMultiplyAdd(a3, b2, c32);
             a += 4;
             b += 3 * W;
+        }
+        Vector.Store(c00, c); Vector.Store(c01, c + W); Vector.Store(c02, c + 2 * W);
+        Vector.Store(c10, c + 1 * ldc); Vector.Store(c11, c + 1 * ldc + W); Vector.Store(c12, c + 1 * ldc + 2 * W);
+        Vector.Store(c20, c + 2 * ldc); Vector.Store(c21, c + 2 * ldc + W); Vector.Store(c22, c + 2 * ldc + 2 * W);
+        Vector.Store(c30, c + 3 * ldc); Vector.Store(c31, c + 3 * ldc + W); Vector.Store(c32, c + 3 * ldc + 2 * W);
+    }
+
+    /// <summary>C[8x48] (+)= packed A panel (8 per k) x 48 floats per k read in place at b + offsets[k], 24 accumulators in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x48Indirect(int kc, float* a, int* offsets, float* b, float* c, nint ldc, bool loadC)
+    {
+        Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
+        if (loadC)
+        {
+            c00 = Vector512.Load(c);
+            c01 = Vector512.Load(c + 16);
+            c02 = Vector512.Load(c + 32);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c11 = Vector512.Load(c + 1 * ldc + 16);
+            c12 = Vector512.Load(c + 1 * ldc + 32);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c21 = Vector512.Load(c + 2 * ldc + 16);
+            c22 = Vector512.Load(c + 2 * ldc + 32);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c31 = Vector512.Load(c + 3 * ldc + 16);
+            c32 = Vector512.Load(c + 3 * ldc + 32);
+            c40 = Vector512.Load(c + 4 * ldc);
+            c41 = Vector512.Load(c + 4 * ldc + 16);
+            c42 = Vector512.Load(c + 4 * ldc + 32);
+            c50 = Vector512.Load(c + 5 * ldc);
+            c51 = Vector512.Load(c + 5 * ldc + 16);
+            c52 = Vector512.Load(c + 5 * ldc + 32);
+            c60 = Vector512.Load(c + 6 * ldc);
+            c61 = Vector512.Load(c + 6 * ldc + 16);
+            c62 = Vector512.Load(c + 6 * ldc + 32);
+            c70 = Vector512.Load(c + 7 * ldc);
+            c71 = Vector512.Load(c + 7 * ldc + 16);
+            c72 = Vector512.Load(c + 7 * ldc + 32);
+        }
+        else
+        {
+            c00 = Vector512<float>.Zero; 
+            c01 = c00; c02 = c00;
+            c10 = c00; c11 = c00; c12 = c00;
+            c20 = c00; c21 = c00; c22 = c00;
+            c30 = c00; c31 = c00; c32 = c00;
+            c40 = c00; c41 = c00; c42 = c00;
+            c50 = c00; c51 = c00; c52 = c00;
+            c60 = c00; c61 = c00; c62 = c00;
+            c70 = c00; c71 = c00; c72 = c00;
+        }
+        for (int k = 0; k < kc; k++)
+        {
+            float* bk = b + offsets[k];
+            Vector512<float> b0 = Vector512.Load(bk);
+            Vector512<float> b1 = Vector512.Load(bk + 16);
+            Vector512<float> b2 = Vector512.Load(bk + 32);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            c72 = Vector512.FusedMultiplyAdd(a7, b2, c72);
+            a += 8;
+        }
+        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); Vector512.Store(c02, c + 32);
+        Vector512.Store(c10, c + 1 * ldc); Vector512.Store(c11, c + 1 * ldc + 16); Vector512.Store(c12, c + 1 * ldc + 32);
+        Vector512.Store(c20, c + 2 * ldc); Vector512.Store(c21, c + 2 * ldc + 16); Vector512.Store(c22, c + 2 * ldc + 32);
+        Vector512.Store(c30, c + 3 * ldc); Vector512.Store(c31, c + 3 * ldc + 16); Vector512.Store(c32, c + 3 * ldc + 32);
+        Vector512.Store(c40, c + 4 * ldc); Vector512.Store(c41, c + 4 * ldc + 16); Vector512.Store(c42, c + 4 * ldc + 32);
+        Vector512.Store(c50, c + 5 * ldc); Vector512.Store(c51, c + 5 * ldc + 16); Vector512.Store(c52, c + 5 * ldc + 32);
+        Vector512.Store(c60, c + 6 * ldc); Vector512.Store(c61, c + 6 * ldc + 16); Vector512.Store(c62, c + 6 * ldc + 32);
+        Vector512.Store(c70, c + 7 * ldc); Vector512.Store(c71, c + 7 * ldc + 16); Vector512.Store(c72, c + 7 * ldc + 32);
+    }
+
+    /// <summary>C[4x3V] (+)= packed A panel (4 per k) x 3V floats per k read in place at b + offsets[k], 12 accumulators in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel4x3VIndirect(int kc, float* a, int* offsets, float* b, float* c, nint ldc, bool loadC)
+    {
+        int W = Vector<float>.Count;
+        Vector<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+        if (loadC)
+        {
+            c00 = Vector.Load(c);
+            c01 = Vector.Load(c + W);
+            c02 = Vector.Load(c + 2 * W);
+            c10 = Vector.Load(c + 1 * ldc);
+            c11 = Vector.Load(c + 1 * ldc + W);
+            c12 = Vector.Load(c + 1 * ldc + 2 * W);
+            c20 = Vector.Load(c + 2 * ldc);
+            c21 = Vector.Load(c + 2 * ldc + W);
+            c22 = Vector.Load(c + 2 * ldc + 2 * W);
+            c30 = Vector.Load(c + 3 * ldc);
+            c31 = Vector.Load(c + 3 * ldc + W);
+            c32 = Vector.Load(c + 3 * ldc + 2 * W);
+        }
+        else
+        {
+            c00 = Vector<float>.Zero;
+            c01 = c00; c02 = c00;
+            c10 = c00; c11 = c00; c12 = c00;
+            c20 = c00; c21 = c00; c22 = c00;
+            c30 = c00; c31 = c00; c32 = c00;
+        }
+        for (int k = 0; k < kc; k++)
+        {
+            float* bk = b + offsets[k];
+            Vector<float> b0 = Vector.Load(bk);
+            Vector<float> b1 = Vector.Load(bk + W);
+            Vector<float> b2 = Vector.Load(bk + 2 * W);
+            Vector<float> a0 = new Vector<float>(a[0]);
+            c00 = Vector.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector.FusedMultiplyAdd(a0, b1, c01);
+            c02 = Vector.FusedMultiplyAdd(a0, b2, c02);
+            Vector<float> a1 = new Vector<float>(a[1]);
+            c10 = Vector.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector.FusedMultiplyAdd(a1, b1, c11);
+            c12 = Vector.FusedMultiplyAdd(a1, b2, c12);
+            Vector<float> a2 = new Vector<float>(a[2]);
+            c20 = Vector.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector.FusedMultiplyAdd(a2, b1, c21);
+            c22 = Vector.FusedMultiplyAdd(a2, b2, c22);
+            Vector<float> a3 = new Vector<float>(a[3]);
+            c30 = Vector.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector.FusedMultiplyAdd(a3, b1, c31);
+            c32 = Vector.FusedMultiplyAdd(a3, b2, c32);
+            a += 4;
         }
         Vector.Store(c00, c); Vector.Store(c01, c + W); Vector.Store(c02, c + 2 * W);
         Vector.Store(c10, c + 1 * ldc); Vector.Store(c11, c + 1 * ldc + W); Vector.Store(c12, c + 1 * ldc + 2 * W);

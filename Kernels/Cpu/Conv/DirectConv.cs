@@ -1,0 +1,138 @@
+using System.Buffers;
+using ILGpuSat.Kernels.Cpu.Gemm;
+
+namespace ILGpuSat.Kernels.Cpu.Conv;
+
+/// <summary>Receives finished output rows of a <see cref="DirectConv"/>.</summary>
+internal unsafe interface IConvRowSink
+{
+    /// <summary>
+    /// Output row segment (oh, ow0 .. ow0+run) of image img for all channels: channel o's values
+    /// are src[o * ldSrc + i].
+    /// </summary>
+    void Write(int img, int oh, int ow0, int run, float* src, nint ldSrc);
+}
+
+/// <summary>
+/// Stride-1 convolution as a GEMM that reads B straight from a zero-padded copy of the input,
+/// with no packing and no im2col. On the padded grid (Hp x Wp) output pixel (oh, ow) and tap
+/// (c, kh, kw) read padded[c, oh + kh*DH, ow + kw*DW], so with "wide" column index j = oh*Wp + ow
+/// every row k of B is the contiguous run padded[offset(k) + j]. The wide columns with ow &gt;= OW
+/// are computed and thrown away (a (Wp - OW) / Wp overhead: 2% at 96x96, 8% at 24x24), which
+/// is far cheaper than packing B when the output has few channels (each packed element would
+/// be used by only O rows).
+/// </summary>
+internal static unsafe class DirectConv
+{
+    public static bool Applies(in ConvShape s) => s.SH == 1 && s.SW == 1;
+
+    /// <summary>
+    /// Convolves n images x (s.C x s.H x s.W) with a weight already packed as GEMM A
+    /// (m x s.K, <see cref="Packing.PackAAll"/> with <see cref="GemmCore.KC"/>) and hands every
+    /// finished output row segment to the sink.
+    /// </summary>
+    public static void Run<TSink>(float* x, int n, ConvShape s, float* packedA, int m, TSink sink, int threads)
+        where TSink : struct, IConvRowSink
+    {
+        var mk = MicroKernel.Best;
+        int mr = mk.MR, nr = mk.NR, k = s.K, mPad = Packing.RoundUp(m, mr);
+        int hp = s.OH + (s.KH - 1) * s.DH, wp = s.OW + (s.KW - 1) * s.DW;
+        long plane = (long)hp * wp;
+        // The last tile of a row of B may read up to NR - 1 floats past the image: zero slack.
+        long imageStride = s.C * plane + nr + 16;
+        if ((long)n * imageStride > Array.MaxLength || s.C * plane > int.MaxValue)
+            throw new ArgumentException($"cpu conv2d: padded input of {n} x {s.C} x {hp} x {wp} floats is too large.");
+        int wide = (s.OH - 1) * wp + s.OW;
+
+        // Wide-column blocks: at most GemmCore.NC, evened out, enough items for every thread.
+        int count = Math.Max((wide + GemmCore.NC - 1) / GemmCore.NC, (2 * threads + n - 1) / n);
+        int block = Math.Max(nr, Packing.RoundUp((wide + count - 1) / count, nr));
+        int blocks = (wide + block - 1) / block;
+
+        float[] paddedArray = ArrayPool<float>.Shared.Rent((int)(n * imageStride) + 16);
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(k);
+        try
+        {
+            fixed (float* paddedRaw = paddedArray)
+            fixed (int* offsets = offsetArray)
+            {
+                float* padded = (float*)(((nint)paddedRaw + 63) & ~(nint)63);
+                for (int c = 0, r = 0; c < s.C; c++)
+                    for (int kh = 0; kh < s.KH; kh++)
+                        for (int kw = 0; kw < s.KW; kw++)
+                            offsets[r++] = (int)(c * plane + (long)kh * s.DH * wp + kw * s.DW);
+
+                nint px = (nint)x, pPadded = (nint)padded, pA = (nint)packedA, pOff = (nint)offsets;
+                ParallelWork.Run(threads, n * s.C, item =>
+                    PadPlane((float*)px + (long)item * s.InputPlane, s, hp, wp,
+                        (float*)pPadded + item / s.C * imageStride + item % s.C * plane, item % s.C == s.C - 1));
+
+                ParallelWork.Run(threads, n * blocks, item =>
+                {
+                    int img = item / blocks, j0 = item % blocks * block, nc = Math.Min(block, wide - j0);
+                    int ldt = Packing.RoundUp(nc, nr);
+                    // Whole tiles only: the result block is padded to MR rows and NR columns.
+                    float* result = Scratch.Get(Scratch.Slot.Conv, (long)mPad * ldt);
+                    float* image = (float*)pPadded + img * imageStride + j0;
+                    for (int k0 = 0; k0 < k; k0 += GemmCore.KC)
+                    {
+                        int kc = Math.Min(GemmCore.KC, k - k0);
+                        float* blockA = (float*)pA + (long)k0 * mPad;
+                        int* blockOffsets = (int*)pOff + k0;
+                        for (int ir = 0; ir < mPad; ir += mr)
+                            for (int jr = 0; jr < nc; jr += nr)
+                                mk.RunIndirect(kc, blockA + (long)ir * kc, blockOffsets, image + jr, result + (long)ir * ldt + jr, ldt, k0 > 0);
+                    }
+                    if (k == 0) new Span<float>(result, (int)(mPad * ldt)).Clear();
+
+                    // Hand over the valid part (ow < OW) of each wide row in the block.
+                    for (int j = j0; j < j0 + nc;)
+                    {
+                        int oh = j / wp, ow = j - oh * wp, run = Math.Min(j0 + nc - j, wp - ow);
+                        if (ow < s.OW) sink.Write(img, oh, ow, Math.Min(run, s.OW - ow), result + (j - j0), ldt);
+                        j += run;
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(offsetArray);
+            ArrayPool<float>.Shared.Return(paddedArray);
+        }
+    }
+
+    /// <summary>padded[r, q] = x[r - PH, q - PW] inside the input, 0 outside (PH/PW may be negative: a crop).</summary>
+    private static void PadPlane(float* x, in ConvShape s, int hp, int wp, float* padded, bool lastOfImage)
+    {
+        int q0 = Math.Clamp(s.PW, 0, wp), q1 = Math.Clamp(s.PW + s.W, q0, wp);
+        for (int r = 0; r < hp; r++)
+        {
+            float* dst = padded + (long)r * wp;
+            int row = r - s.PH;
+            if ((uint)row >= (uint)s.H)
+            {
+                Im2Col.Clear(dst, wp);
+                continue;
+            }
+            Im2Col.Clear(dst, q0);
+            Im2Col.Copy(x + (long)row * s.W + (q0 - s.PW), dst + q0, q1 - q0);
+            Im2Col.Clear(dst + q1, wp - q1);
+        }
+        if (lastOfImage) Im2Col.Clear(padded + (long)hp * wp, MicroKernel.Best.NR + 16);
+    }
+}
+
+/// <summary>Forward output: y[img, o, oh, ow] = result + bias[o].</summary>
+internal readonly unsafe struct ConvOutputSink(float* y, int outC, int oh, int ow, float* bias) : IConvRowSink
+{
+    public void Write(int img, int row, int ow0, int run, float* src, nint ldSrc)
+    {
+        for (int o = 0; o < outC; o++)
+        {
+            float* dst = y + (((long)img * outC + o) * oh + row) * ow + ow0;
+            if (bias == null) Im2Col.Copy(src + o * ldSrc, dst, run);
+            else Im2Col.CopyPlus(src + o * ldSrc, bias[o], dst, run);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ILGpuSat.Kernels.Cpu.Conv;
+
+/// <summary>
+/// Register-blocked dot products for the weight gradient, dW[o, r] += sum_p dY[o, p] col[r, p]:
+/// both operands are row-contiguous along the pixel axis, so instead of packing (a transpose of
+/// each, which costs as much as the math when O is small) the kernel keeps a tile of vector
+/// accumulators along p and reduces them horizontally once per pixel chunk.
+/// </summary>
+internal static unsafe class DotKernels
+{
+    public static bool Wide => Vector512.IsHardwareAccelerated;
+    /// <summary>Tile rows (of a / dY), tile columns (rows of b / col), and the vector width every length must be a multiple of.</summary>
+    public static int TileM => Wide ? 4 : 3;
+    public static int TileN => Wide ? 6 : 4;
+    public static int Width => Wide ? 16 : Vector<float>.Count;
+
+    /// <summary>c[i*ldc + j] += dot(a row i, b row j) for i &lt; mr, j &lt; nr; len is a multiple of <see cref="Width"/>.</summary>
+    public static void Tile(int len, float* a, nint lda, int mr, float* b, nint ldb, int nr, float* c, nint ldc)
+    {
+        if (Wide && mr == 4 && nr == 6) Tile4x6(len, a, lda, b, ldb, c, ldc);
+        else if (!Wide && mr == 3 && nr == 4) Tile3x4(len, a, lda, b, ldb, c, ldc);
+        else
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < nr; j++)
+                    c[i * ldc + j] += Dot(len, a + i * lda, b + j * ldb);
+    }
+
+    private static float Dot(int len, float* a, float* b)
+    {
+        var s = Vector<float>.Zero;
+        int w = Vector<float>.Count;
+        for (int p = 0; p < len; p += w) s = Vector.FusedMultiplyAdd(Vector.Load(a + p), Vector.Load(b + p), s);
+        return Vector.Sum(s);
+    }
+
+    /// <summary>c[i*ldc + j] += dot(a row i, b row j) over len floats (a multiple of 16) for a 4x6 tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x6(int len, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    {
+        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default, s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default, s20 = default, s21 = default, s22 = default, s23 = default, s24 = default, s25 = default, s30 = default, s31 = default, s32 = default, s33 = default, s34 = default, s35 = default;
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* b0 = b;
+        float* b1 = b + 1 * ldb;
+        float* b2 = b + 2 * ldb;
+        float* b3 = b + 3 * ldb;
+        float* b4 = b + 4 * ldb;
+        float* b5 = b + 5 * ldb;
+        for (int p = 0; p < len; p += 16)
+        {
+            Vector512<float> y0 = Vector512.Load(b0 + p);
+            Vector512<float> y1 = Vector512.Load(b1 + p);
+            Vector512<float> y2 = Vector512.Load(b2 + p);
+            Vector512<float> y3 = Vector512.Load(b3 + p);
+            Vector512<float> y4 = Vector512.Load(b4 + p);
+            Vector512<float> y5 = Vector512.Load(b5 + p);
+            Vector512<float> x0 = Vector512.Load(a0 + p);
+            s00 = Vector512.FusedMultiplyAdd(x0, y0, s00);
+            s01 = Vector512.FusedMultiplyAdd(x0, y1, s01);
+            s02 = Vector512.FusedMultiplyAdd(x0, y2, s02);
+            s03 = Vector512.FusedMultiplyAdd(x0, y3, s03);
+            s04 = Vector512.FusedMultiplyAdd(x0, y4, s04);
+            s05 = Vector512.FusedMultiplyAdd(x0, y5, s05);
+            Vector512<float> x1 = Vector512.Load(a1 + p);
+            s10 = Vector512.FusedMultiplyAdd(x1, y0, s10);
+            s11 = Vector512.FusedMultiplyAdd(x1, y1, s11);
+            s12 = Vector512.FusedMultiplyAdd(x1, y2, s12);
+            s13 = Vector512.FusedMultiplyAdd(x1, y3, s13);
+            s14 = Vector512.FusedMultiplyAdd(x1, y4, s14);
+            s15 = Vector512.FusedMultiplyAdd(x1, y5, s15);
+            Vector512<float> x2 = Vector512.Load(a2 + p);
+            s20 = Vector512.FusedMultiplyAdd(x2, y0, s20);
+            s21 = Vector512.FusedMultiplyAdd(x2, y1, s21);
+            s22 = Vector512.FusedMultiplyAdd(x2, y2, s22);
+            s23 = Vector512.FusedMultiplyAdd(x2, y3, s23);
+            s24 = Vector512.FusedMultiplyAdd(x2, y4, s24);
+            s25 = Vector512.FusedMultiplyAdd(x2, y5, s25);
+            Vector512<float> x3 = Vector512.Load(a3 + p);
+            s30 = Vector512.FusedMultiplyAdd(x3, y0, s30);
+            s31 = Vector512.FusedMultiplyAdd(x3, y1, s31);
+            s32 = Vector512.FusedMultiplyAdd(x3, y2, s32);
+            s33 = Vector512.FusedMultiplyAdd(x3, y3, s33);
+            s34 = Vector512.FusedMultiplyAdd(x3, y4, s34);
+            s35 = Vector512.FusedMultiplyAdd(x3, y5, s35);
+        }
+        c[0] += Vector512.Sum(s00); c[1] += Vector512.Sum(s01); c[2] += Vector512.Sum(s02); c[3] += Vector512.Sum(s03); c[4] += Vector512.Sum(s04); c[5] += Vector512.Sum(s05);
+        c[1 * ldc + 0] += Vector512.Sum(s10); c[1 * ldc + 1] += Vector512.Sum(s11); c[1 * ldc + 2] += Vector512.Sum(s12); c[1 * ldc + 3] += Vector512.Sum(s13); c[1 * ldc + 4] += Vector512.Sum(s14); c[1 * ldc + 5] += Vector512.Sum(s15);
+        c[2 * ldc + 0] += Vector512.Sum(s20); c[2 * ldc + 1] += Vector512.Sum(s21); c[2 * ldc + 2] += Vector512.Sum(s22); c[2 * ldc + 3] += Vector512.Sum(s23); c[2 * ldc + 4] += Vector512.Sum(s24); c[2 * ldc + 5] += Vector512.Sum(s25);
+        c[3 * ldc + 0] += Vector512.Sum(s30); c[3 * ldc + 1] += Vector512.Sum(s31); c[3 * ldc + 2] += Vector512.Sum(s32); c[3 * ldc + 3] += Vector512.Sum(s33); c[3 * ldc + 4] += Vector512.Sum(s34); c[3 * ldc + 5] += Vector512.Sum(s35);
+    }
+
+    /// <summary>c[i*ldc + j] += dot(a row i, b row j) over len floats (a multiple of W) for a 3x4 tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile3x4(int len, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    {
+        int W = Vector<float>.Count;
+        Vector<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default, s20 = default, s21 = default, s22 = default, s23 = default;
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* b0 = b;
+        float* b1 = b + 1 * ldb;
+        float* b2 = b + 2 * ldb;
+        float* b3 = b + 3 * ldb;
+        for (int p = 0; p < len; p += W)
+        {
+            Vector<float> y0 = Vector.Load(b0 + p);
+            Vector<float> y1 = Vector.Load(b1 + p);
+            Vector<float> y2 = Vector.Load(b2 + p);
+            Vector<float> y3 = Vector.Load(b3 + p);
+            Vector<float> x0 = Vector.Load(a0 + p);
+            s00 = Vector.FusedMultiplyAdd(x0, y0, s00);
+            s01 = Vector.FusedMultiplyAdd(x0, y1, s01);
+            s02 = Vector.FusedMultiplyAdd(x0, y2, s02);
+            s03 = Vector.FusedMultiplyAdd(x0, y3, s03);
+            Vector<float> x1 = Vector.Load(a1 + p);
+            s10 = Vector.FusedMultiplyAdd(x1, y0, s10);
+            s11 = Vector.FusedMultiplyAdd(x1, y1, s11);
+            s12 = Vector.FusedMultiplyAdd(x1, y2, s12);
+            s13 = Vector.FusedMultiplyAdd(x1, y3, s13);
+            Vector<float> x2 = Vector.Load(a2 + p);
+            s20 = Vector.FusedMultiplyAdd(x2, y0, s20);
+            s21 = Vector.FusedMultiplyAdd(x2, y1, s21);
+            s22 = Vector.FusedMultiplyAdd(x2, y2, s22);
+            s23 = Vector.FusedMultiplyAdd(x2, y3, s23);
+        }
+        c[0] += Vector.Sum(s00); c[1] += Vector.Sum(s01); c[2] += Vector.Sum(s02); c[3] += Vector.Sum(s03);
+        c[1 * ldc + 0] += Vector.Sum(s10); c[1 * ldc + 1] += Vector.Sum(s11); c[1 * ldc + 2] += Vector.Sum(s12); c[1 * ldc + 3] += Vector.Sum(s13);
+        c[2 * ldc + 0] += Vector.Sum(s20); c[2 * ldc + 1] += Vector.Sum(s21); c[2 * ldc + 2] += Vector.Sum(s22); c[2 * ldc + 3] += Vector.Sum(s23);
+    }}
