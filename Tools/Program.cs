@@ -13,6 +13,8 @@ public static class Program
         {
             BenchCommand.Create(),
             ProfileCommand.Create(),
+            KernelsCommand.Create(),
+            SelfTestCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
