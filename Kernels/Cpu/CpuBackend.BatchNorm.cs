@@ -32,33 +32,37 @@ public sealed partial class CpuBackend
         var s2 = pool.Rent(planes);
         try
         {
-            // Shift by the channel's first value: sums of (x - shift) do not cancel catastrophically
-            // when |mean| >> std, unlike a plain sum/sum-of-squares pass.
-            CpuParallel.For(Threads, planes, hw, (p0, p1) =>
+            // Per-plane mean and M2 (robust to |mean| >> std), merged per channel in batch order.
+            CpuParallel.For(Threads, planes, 2L * hw, (p0, p1) =>
             {
                 for (int p = p0; p < p1; p++)
-                    (s1[p], s2[p]) = SimdMath.SumAndSquares(xa, p * hw, (p + 1) * hw, xa[(p % c) * hw]);
+                    (s1[p], s2[p]) = SimdMath.MeanAndM2(xa, p * hw, (p + 1) * hw);
             });
 
             var mean = Host(saveMean);
             var invStd = Host(saveInvStd);
             var ga = Host(gamma);
-            var ba = Host(beta);
             var scale = new float[c];
             Span<float> rm = runningMean is null ? default : Host(runningMean);
             Span<float> rv = runningVar is null ? default : Host(runningVar);
             for (int ch = 0; ch < c; ch++)
             {
-                double shift = xa[ch * hw];
-                double m1 = SumOverBatch(s1, g, ch) / count;
-                double var = Math.Max(SumOverBatch(s2, g, ch) / count - m1 * m1, 0.0);
-                double m = shift + m1;
+                // Chan et al.: merging equal-sized groups of hw values.
+                double m = 0, m2 = 0;
+                for (int n = 0; n < g.N; n++)
+                {
+                    int p = n * c + ch;
+                    double delta = s1[p] - m;
+                    m += delta / (n + 1);
+                    m2 += s2[p] + delta * delta * hw * ((double)n / (n + 1));
+                }
+                double var = m2 / count;
                 double inv = 1.0 / Math.Sqrt(var + eps);
                 mean[ch] = (float)m;
                 invStd[ch] = (float)inv;
                 scale[ch] = (float)(ga[ch] * inv);
                 if (runningMean is not null) rm[ch] = (float)((1.0 - momentum) * rm[ch] + momentum * m);
-                if (runningVar is not null) rv[ch] = (float)((1.0 - momentum) * rv[ch] + momentum * var * count / (count - 1));
+                if (runningVar is not null) rv[ch] = (float)((1.0 - momentum) * rv[ch] + momentum * m2 / (count - 1));
             }
             NormalizePlanes(xa, HostArray(y), HostArray(saveMean), scale, HostArray(beta), g);
         }

@@ -117,36 +117,32 @@ internal static class SimdMath
         return total;
     }
 
-    /// <summary>Sum of (x - shift) and of (x - shift)^2 over [start, end) in one pass.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    public static (double Sum, double SumSquares) SumAndSquares(float[] x, int start, int end, float shift)
+    /// <summary>Elements per sub-block of <see cref="MeanAndM2"/>: 16 KB, so the second pass reads L1.</summary>
+    private const int MomentBlock = 4096;
+
+    /// <summary>
+    /// Mean and sum of squared deviations (M2) of x[start..end), accurate however large |mean| is
+    /// against the spread: each L1-sized sub-block is summed, then its squared deviations are taken
+    /// about its own mean (the second read hits L1), and sub-blocks are merged with Chan et al.'s
+    /// pairwise update in double.
+    /// </summary>
+    public static (double Mean, double M2) MeanAndM2(float[] x, int start, int end)
     {
-        ref float r = ref At(x);
-        var s = Vector512.Create(shift);
-        double s1 = 0, s2 = 0;
-        int i = start;
-        while (end - i >= 2 * W)
+        double n = 0, mean = 0, m2 = 0;
+        for (int s = start; s < end; s += MomentBlock)
         {
-            int stop = i + Math.Min(FlushBlock, (end - i) / (2 * W) * (2 * W));
-            Vector512<float> a0 = default, a1 = default, q0 = default, q1 = default;
-            for (; i < stop; i += 2 * W)
-            {
-                var d0 = Load(ref r, i) - s;
-                var d1 = Load(ref r, i + W) - s;
-                a0 += d0; a1 += d1;
-                q0 = Vector512.FusedMultiplyAdd(d0, d0, q0);
-                q1 = Vector512.FusedMultiplyAdd(d1, d1, q1);
-            }
-            s1 += Widen(a0 + a1);
-            s2 += Widen(q0 + q1);
+            int e = Math.Min(end, s + MomentBlock), nb = e - s;
+            double bMean = Sum(x, s, e) / nb;
+            float centre = (float)bMean;
+            // Sum (x - c)^2 = M2 + nb (mean - c)^2 removes the rounding of the centre to float.
+            double dc = bMean - centre;
+            double bM2 = Math.Max(SumSquares(x, s, e, centre) - nb * dc * dc, 0.0);
+            double delta = bMean - mean, total = n + nb;
+            mean += delta * nb / total;
+            m2 += bM2 + delta * delta * n * nb / total;
+            n = total;
         }
-        for (; i < end; i++)
-        {
-            double d = Unsafe.Add(ref r, i) - shift;
-            s1 += d;
-            s2 += d * d;
-        }
-        return (s1, s2);
+        return (mean, m2);
     }
 
     /// <summary>Sum of dy and of dy * (x - shift) over [start, end) in one pass (batch-norm gradients).</summary>

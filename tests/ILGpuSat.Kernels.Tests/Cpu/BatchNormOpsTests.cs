@@ -71,6 +71,24 @@ public class BatchNormOpsTests : CpuOpsTestBase
     }
 
     [Test]
+    public void TrainStatisticsSurviveLargeOffsetsAndOutliers()
+    {
+        // Channel 0: mean 1e4, spread 1e-2 (the variance is 1e-12 of the mean square); channel 1: an
+        // outlier of 3000 at its first element. 4099 pixels cross a 4096-element sub-block.
+        var g = new ChannelGeometry(2, 2, 4099);
+        int len = (int)g.Length;
+        var x = Rand(len, 24, -0.01f, 0.01f);
+        for (int i = 0; i < len; i++) if (i / g.HW % 2 == 0) x[i] += 1e4f;
+        x[g.HW] = 3000f;
+        DeviceBuffer y = Empty(len), mean = Empty(2), invStd = Empty(2), rv = Buf(new float[] { 1, 1 });
+        B.BatchNormTrain(Buf(x), Buf(new float[] { 1, 1 }), Buf(new float[2]), g, Eps, y, mean, invStd, null, rv, 1f);
+        var (mu, var) = Stats(x, g);
+        AssertClose(Get(mean), mu, "bn mean with offset/outlier", 1e-6);
+        AssertClose(Get(invStd), var.Select(v => 1 / Math.Sqrt(v + Eps)).ToArray(), "bn invStd with offset/outlier");
+        AssertClose(Get(rv), var.Select(v => v * g.PerChannel / (g.PerChannel - 1)).ToArray(), "bn running var with offset/outlier");
+    }
+
+    [Test]
     public void TrainWithoutRunningStatsOnlyNormalises()
     {
         var g = new ChannelGeometry(2, 3, 10);
