@@ -17,10 +17,21 @@ public sealed class Contributions
     /// <summary>0-based source index, OutLength*Taps, row-major by output sample.</summary>
     public int[] Index { get; }
     public float[] Weight { get; }
+    /// <summary>Per output sample: the first source index when its taps are consecutive (Index = Start + k),
+    /// else -1 (near a mirrored border). Lets the horizontal pass use a contiguous dot product.</summary>
+    public int[] Start { get; }
 
     Contributions(int inLength, int outLength, int taps, int[] index, float[] weight)
     {
         InLength = inLength; OutLength = outLength; Taps = taps; Index = index; Weight = weight;
+        Start = new int[outLength];
+        for (int o = 0; o < outLength; o++)
+        {
+            int s0 = index[o * taps];
+            bool run = true;
+            for (int k = 1; k < taps && run; k++) run = index[o * taps + k] == s0 + k;
+            Start[o] = run ? s0 : -1;
+        }
     }
 
     /// <param name="scale">Output/input scale. MATLAB uses the requested scale when one is given and
