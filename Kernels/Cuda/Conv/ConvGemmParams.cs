@@ -28,6 +28,8 @@ public struct ConvGemmParams
     public int SrcH, SrcW, SrcPlane, SrcBatch;
     public int RowMul, RowAdd, ColMul, ColAdd;
     public int TapsH, TapsW, StepH, StepW;
+    /// <summary>Derived by <see cref="ConvGemmLaunch.Of"/> for <see cref="TapCursor.Next"/>: Dw/Dh where a tap row/plane ends, and the offset jumps there.</summary>
+    public int EndW, EndH, RowJump, PlaneJump;
 
     public int AStrideM, AStrideOuter, AKw, Kh0, KhStep, Kw0, KwStep;
     /// <summary>1 when the taps of A are contiguous ((Kh0 + jh*KhStep)*AKw + Kw0 + jw*KwStep == jh*TapsW + jw): saves a division per slice.</summary>
@@ -74,12 +76,12 @@ internal struct TapCursor
         c.K++;
         c.Dw += p.StepW;
         c.Off += p.StepW;
-        bool endRow = c.Dw == p.TapsW * p.StepW;
-        c.Off += endRow ? p.StepH * p.SrcW - c.Dw : 0;
+        bool endRow = c.Dw == p.EndW;
+        c.Off += endRow ? p.RowJump : 0;
         c.Dh += endRow ? p.StepH : 0;
         c.Dw = endRow ? 0 : c.Dw;
-        bool endPlane = c.Dh == p.TapsH * p.StepH;
-        c.Off += endPlane ? p.SrcPlane - c.Dh * p.SrcW : 0;
+        bool endPlane = c.Dh == p.EndH;
+        c.Off += endPlane ? p.PlaneJump : 0;
         c.Dh = endPlane ? 0 : c.Dh;
         return c;
     }

@@ -7,6 +7,10 @@ internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX,
 {
     public static ConvGemmLaunch Of(ConvGemmParams p, int splits = 1)
     {
+        p.EndW = p.TapsW * p.StepW;
+        p.EndH = p.TapsH * p.StepH;
+        p.RowJump = p.StepH * p.SrcW - p.EndW;
+        p.PlaneJump = p.SrcPlane - p.EndH * p.SrcW;
         p.AContiguous = p.Kh0 == 0 && p.KhStep == 1 && p.Kw0 == 0 && p.KwStep == 1 && p.AKw == p.TapsW ? 1 : 0;
         // Columns n..n+3 (n % 4 == 0) stay in one output row when NJ % 4 == 0 and are adjacent when JStep == 1;
         // N % 4 == 0 makes a group all valid or all past the end; the rest keeps every group 16-byte aligned
