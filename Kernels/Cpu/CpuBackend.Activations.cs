@@ -54,14 +54,8 @@ public sealed partial class CpuBackend
         var ya = HostArray(y);
         var wa = HostArray(weight);
         int hw = g.HW, c = g.C;
-        CpuParallel.For(Threads, g.N * c, hw, (p0, p1) =>
-        {
-            for (int p = p0; p < p1; p++)
-            {
-                int start = p * hw;
-                SimdMath.Map(new LeakyOp(wa[shared ? 0 : p % c]), xa, ya, start, start + hw);
-            }
-        });
+        CpuParallel.ForPlaneSegments(Threads, g.N * c, hw,
+            (s, e, p) => SimdMath.Map(new LeakyOp(wa[shared ? 0 : p % c]), xa, ya, s, e));
     }
 
     public override void PReluBackward(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, ChannelGeometry g, DeviceBuffer dx, DeviceBuffer dweight)

@@ -119,13 +119,10 @@ public sealed partial class CpuBackend
                 coef[3 * ch + 2] = (float)(-a * sumDy / count);
             }
             var ga2 = HostArray(dx);
-            CpuParallel.For(Threads, planes, hw, (p0, p1) =>
+            CpuParallel.ForPlaneSegments(Threads, planes, hw, (s, e, p) =>
             {
-                for (int p = p0; p < p1; p++)
-                {
-                    int ch = p % c;
-                    AffineGradPlane(xa, da, ga2, meanA[ch], coef[3 * ch], coef[3 * ch + 1], coef[3 * ch + 2], p * hw, (p + 1) * hw);
-                }
+                int ch = p % c;
+                AffineGradPlane(xa, da, ga2, meanA[ch], coef[3 * ch], coef[3 * ch + 1], coef[3 * ch + 2], s, e);
             });
         }
         finally
@@ -217,13 +214,10 @@ public sealed partial class CpuBackend
     private void NormalizePlanes(float[] x, float[] y, float[] mean, float[] scale, float[] beta, ChannelGeometry g)
     {
         int hw = g.HW, c = g.C;
-        CpuParallel.For(Threads, g.N * c, hw, (p0, p1) =>
+        CpuParallel.ForPlaneSegments(Threads, g.N * c, hw, (s, e, p) =>
         {
-            for (int p = p0; p < p1; p++)
-            {
-                int ch = p % c;
-                SimdMath.Map(new NormalizeOp(mean[ch], scale[ch], beta[ch]), x, y, p * hw, (p + 1) * hw);
-            }
+            int ch = p % c;
+            SimdMath.Map(new NormalizeOp(mean[ch], scale[ch], beta[ch]), x, y, s, e);
         });
     }
 

@@ -18,11 +18,7 @@ public sealed partial class CpuBackend
         var ya = HostArray(y);
         var ba = HostArray(bias);
         int hw = g.HW, c = g.C;
-        CpuParallel.For(Threads, g.N * c, hw, (p0, p1) =>
-        {
-            for (int p = p0; p < p1; p++)
-                SimdMath.Map(new AddScalarOp(ba[p % c]), xa, ya, p * hw, (p + 1) * hw);
-        });
+        CpuParallel.ForPlaneSegments(Threads, g.N * c, hw, (s, e, p) => SimdMath.Map(new AddScalarOp(ba[p % c]), xa, ya, s, e));
     }
 
     public override void ChannelSum(DeviceBuffer x, ChannelGeometry g, DeviceBuffer sum)

@@ -51,6 +51,24 @@ internal static class CpuParallel
             (b0, b1) => body(b0 * ElementBlock, (int)Math.Min((long)b1 * ElementBlock, n)));
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end, plane) over [0, planes * hw) cut into element
+    /// ranges, each call covering part of one plane: per-channel maps split evenly across threads
+    /// even when there are fewer planes than threads.
+    /// </summary>
+    public static void ForPlaneSegments(int threads, int planes, int hw, Action<int, int, int> body)
+    {
+        ForElements(threads, planes * hw, (s, e) =>
+        {
+            for (int p = s / hw; s < e; p++)
+            {
+                int pe = Math.Min(e, (p + 1) * hw);
+                body(s, pe, p);
+                s = pe;
+            }
+        });
+    }
+
     /// <summary>Elements per partial sum of <see cref="SumElements"/>.</summary>
     public const int SumSegment = 16 * ElementBlock;
 
