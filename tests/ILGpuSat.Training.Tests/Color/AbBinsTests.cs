@@ -113,7 +113,7 @@ public class AbBinsTests
     {
         var bins = AbBins.Default;
         var rng = new Random(17);
-        int n = 20_000;
+        int n = 6_000;
         var a = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() - 0.5) * 280)).ToArray();
         var b = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() - 0.5) * 280)).ToArray();
         foreach (int k in new[] { 1, 5, 10 })
