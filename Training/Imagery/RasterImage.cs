@@ -2,7 +2,8 @@ namespace ILGpuSat.Training.Imagery;
 
 /// <summary>
 /// A decoded raster as float planes: band-major, each plane Width*Height row-major, values in the
-/// display range 0..1 (8-bit sources divided by 255, deeper sources stretched, see <see cref="ReadOptions"/>).
+/// display range 0..1 (8-bit sources divided by 255, deeper sources stretched, see <see cref="ReadOptions"/>;
+/// source units only when read with <see cref="StretchMode.Raw"/>).
 /// Bands keep the file's order (or the order of <see cref="ReadOptions.Bands"/>): 1 = grey, 2 = grey+alpha,
 /// 3 = RGB, 4 = RGBA, more = multispectral.
 /// </summary>

@@ -10,6 +10,9 @@ public enum StretchMode
     Percentile,
     /// <summary>Divide by the type's maximum (255, 65535); floats are taken as already 0..1 (clamped).</summary>
     FullRange,
+    /// <summary>Source values unchanged (not the 0..1 display range): for band maths such as NDVI and for
+    /// checking data; nodata pixels are still masked and set to 0.</summary>
+    Raw,
 }
 
 /// <summary>Options for <see cref="ImageReader.Read"/>.</summary>

@@ -10,6 +10,13 @@ internal static class Stretcher
         double? noData = o.NoData ?? (o.IgnoreFileNoData ? null : fileNoData);
         image.Valid = BuildMask(image, noData, isFloat);
 
+        if (mode == StretchMode.Raw)
+        {
+            if (image.Valid is { } mask)
+                foreach (var p in image.Planes)
+                    for (int i = 0; i < p.Length; i++) if (!mask[i]) p[i] = 0f;
+            return;
+        }
         if (mode == StretchMode.Percentile)
         {
             var stretches = new BandStretch[image.Bands];

@@ -80,7 +80,7 @@ internal static class TiffReader
         image.Geo = geo;
         var mode = o.Stretch == StretchMode.Auto ? auto : o.Stretch;
         Stretcher.Finish(path, image, typeMax, isFloat, mode, o, fileNoData);
-        if (photometric == Photometric.MINISWHITE)
+        if (photometric == Photometric.MINISWHITE && mode != StretchMode.Raw)
             foreach (var p in image.Planes)
                 for (int i = 0; i < p.Length; i++)
                     if (image.IsValid(i)) p[i] = 1f - p[i];

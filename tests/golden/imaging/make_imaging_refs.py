@@ -54,6 +54,54 @@ for rel in ["satellite-test/RSSCN7/aGrass/a026.jpg", "satellite-test/AID/Airport
     jpegs[rel] = {"width": im.shape[1], "height": im.shape[0], "channel_means": (im.mean(axis=(0, 1)) / 255).tolist()}
 refs["jpegs"] = jpegs
 
+# GeoTIFFs written by GDAL itself (interoperability: what real remote-sensing files look like).
+from osgeo import gdal, osr
+gdal.UseExceptions()
+
+
+def gdal_tif(name, arr, dtype, options, geotransform, epsg, nodata=None, point=False):
+    bands, h, w = arr.shape
+    path = os.path.join(OUT, name)
+    ds = gdal.GetDriverByName("GTiff").Create(path, w, h, bands, dtype, options)
+    ds.SetGeoTransform(geotransform)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    ds.SetProjection(srs.ExportToWkt())
+    if point:
+        ds.SetMetadataItem("AREA_OR_POINT", "Point")
+    for b in range(bands):
+        band = ds.GetRasterBand(b + 1)
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+        band.WriteArray(arr[b])
+    ds = None
+    save(name.replace(".tif", ".npy"), arr.astype(np.float32))
+    back = gdal.Open(path)
+    info = {"geotransform": list(back.GetGeoTransform()), "epsg": epsg, "nodata": nodata,
+            "width": w, "height": h, "bands": bands}
+    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
+        valid = ~np.any(arr == nodata, axis=0)
+    else:
+        valid = ~np.any(np.isnan(arr), axis=0) if arr.dtype.kind == "f" else np.ones((h, w), bool)
+    info["invalid_pixels"] = int((~valid).sum())
+    info["percentiles_2_98"] = [[float(np.percentile(arr[b][valid], 2)), float(np.percentile(arr[b][valid], 98))] for b in range(bands)]
+    refs.setdefault("gdal", {})[name] = info
+
+
+ms = rng.integers(200, 4000, size=(4, 21, 33)).astype(np.uint16)
+ms[:, 0:3, 0:5] = 0  # a nodata corner
+gdal_tif("gdal_u16_tiled_planar.tif", ms, gdal.GDT_UInt16,
+         ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "INTERLEAVE=BAND", "COMPRESS=DEFLATE"],
+         (500000.0, 10.0, 0.0, 4649770.0, 0.0, -10.0), 32633, nodata=0)
+dem = (rng.normal(0, 800, size=(1, 17, 23))).astype(np.int16)
+dem[0, 5, 7] = -9999
+gdal_tif("gdal_i16_strips_point.tif", dem, gdal.GDT_Int16, ["COMPRESS=LZW", "BLOCKYSIZE=4"],
+         (12.0, 0.001, 0.0, 45.0, 0.0, -0.001), 4326, nodata=-9999, point=True)
+flt = rng.random((2, 12, 14)).astype(np.float32)
+flt[1, 3, 4] = np.nan
+gdal_tif("gdal_f32_rotated.tif", flt, gdal.GDT_Float32, ["INTERLEAVE=PIXEL"],
+         (300000.0, 8.0, 2.0, 5000000.0, 1.5, -8.0), 32632)
+
 # ---------------------------------------------------------------- resampling (PIL bicubic/bilinear on float32 'F' images)
 def pil_resize(a, w, h, f):
     return np.asarray(Image.fromarray(a.astype(np.float32), mode="F").resize((w, h), f), dtype=np.float32)

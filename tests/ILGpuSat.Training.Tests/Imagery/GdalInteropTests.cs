@@ -1,0 +1,68 @@
+using ILGpuSat.Training.Imagery;
+using NUnit.Framework;
+
+namespace ILGpuSat.Training.Tests.Imagery;
+
+/// <summary>GeoTIFFs written by GDAL 3.6 (make_imaging_refs.py): pixel values, nodata, percentiles and the
+/// GDAL geotransform must come out of our reader as GDAL put them in.</summary>
+[TestFixture]
+public class GdalInteropTests
+{
+    static IEnumerable<string> Files() => new[] { "gdal_u16_tiled_planar.tif", "gdal_i16_strips_point.tif", "gdal_f32_rotated.tif" };
+
+    [TestCaseSource(nameof(Files))]
+    public void ValuesMaskAndStretchMatchGdal(string name)
+    {
+        var info = ImagingGolden.Refs.GetProperty("gdal").GetProperty(name);
+        var (data, shape) = ImagingGolden.Npy(name.Replace(".tif", ".npy"));
+        var raw = ImageReader.Read(ImagingGolden.File_(name), new ReadOptions { Stretch = StretchMode.Raw });
+        Assert.That((raw.Bands, raw.Height, raw.Width), Is.EqualTo((shape[0], shape[1], shape[2])));
+        int n = raw.PixelCount;
+        Assert.That(raw.Valid?.Count(v => !v) ?? 0, Is.EqualTo(info.GetProperty("invalid_pixels").GetInt32()));
+        for (int b = 0; b < raw.Bands; b++)
+            for (int i = 0; i < n; i++)
+                if (raw.IsValid(i)) Assert.That(raw.Planes[b][i], Is.EqualTo(data[b * n + i]), $"band {b} pixel {i}");
+                else Assert.That(raw.Planes[b][i], Is.EqualTo(0f));
+
+        var stretched = ImageReader.Read(ImagingGolden.File_(name));
+        var pct = info.GetProperty("percentiles_2_98").EnumerateArray().Select(p => p.EnumerateArray().Select(e => e.GetDouble()).ToArray()).ToArray();
+        for (int b = 0; b < stretched.Bands; b++)
+        {
+            Assert.That(stretched.Stretch![b].Low, Is.EqualTo(pct[b][0]).Within(1e-6 * Math.Max(1, Math.Abs(pct[b][0]))), $"band {b} low");
+            Assert.That(stretched.Stretch![b].High, Is.EqualTo(pct[b][1]).Within(1e-6 * Math.Max(1, Math.Abs(pct[b][1]))), $"band {b} high");
+        }
+    }
+
+    [TestCaseSource(nameof(Files))]
+    public void GeoreferenceGivesGdalsGeotransformAndCrs(string name)
+    {
+        var info = ImagingGolden.Refs.GetProperty("gdal").GetProperty(name);
+        var gt = info.GetProperty("geotransform").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var img = ImageReader.Read(ImagingGolden.File_(name));
+        var g = img.Geo!;
+        // GDAL's geotransform refers to pixel corners; with PixelIsPoint our raster space is pixel centres,
+        // so the corner of pixel (0,0) is raster position (-0.5, -0.5).
+        double o = g.IsPixelIsPoint ? -0.5 : 0.0;
+        Assert.That(g.IsPixelIsPoint, Is.EqualTo(name.Contains("point")));
+        var origin = g.RasterToModel(o, o);
+        var dx = g.RasterToModel(o + 1, o);
+        var dy = g.RasterToModel(o, o + 1);
+        Assert.That(origin.X, Is.EqualTo(gt[0]).Within(1e-9));
+        Assert.That(origin.Y, Is.EqualTo(gt[3]).Within(1e-9));
+        Assert.That(dx.X - origin.X, Is.EqualTo(gt[1]).Within(1e-9));
+        Assert.That(dx.Y - origin.Y, Is.EqualTo(gt[4]).Within(1e-9));
+        Assert.That(dy.X - origin.X, Is.EqualTo(gt[2]).Within(1e-9));
+        Assert.That(dy.Y - origin.Y, Is.EqualTo(gt[5]).Within(1e-9));
+        int epsg = info.GetProperty("epsg").GetInt32();
+        ushort key = epsg == 4326 ? (ushort)2048 : (ushort)3072; // GeographicTypeGeoKey / ProjectedCSTypeGeoKey
+        Assert.That(g.GetShortKey(key), Is.EqualTo(epsg));
+
+        // A 4x output of the GDAL file covers the same ground: far corners coincide.
+        var s = g.ScaledBy(4);
+        var far = g.RasterToModel(o + img.Width, o + img.Height);
+        double o4 = s.IsPixelIsPoint ? -0.5 : 0.0;
+        var far4 = s.RasterToModel(o4 + 4 * img.Width, o4 + 4 * img.Height);
+        Assert.That(far4.X, Is.EqualTo(far.X).Within(1e-9));
+        Assert.That(far4.Y, Is.EqualTo(far.Y).Within(1e-9));
+    }
+}
