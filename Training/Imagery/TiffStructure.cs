@@ -17,7 +17,7 @@ internal static class TiffStructure
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
         Span<byte> head = stackalloc byte[16];
-        if (fs.ReadAtLeast(head, 8, throwOnEndOfStream: false) < 8)
+        if (fs.ReadAtLeast(head[..8], 8, throwOnEndOfStream: false) < 8)
             throw new ImageFormatException(path, "TIFF header truncated");
         bool little = head[0] == 'I';
         bool big = (little ? BinaryPrimitives.ReadUInt16LittleEndian(head[2..]) : BinaryPrimitives.ReadUInt16BigEndian(head[2..])) == 43;

@@ -65,4 +65,64 @@ public class GdalInteropTests
         Assert.That(far4.X, Is.EqualTo(far.X).Within(1e-9));
         Assert.That(far4.Y, Is.EqualTo(far.Y).Within(1e-9));
     }
+
+    [Test]
+    public void PaletteIsExpandedToRgb()
+    {
+        var (rgb, shape) = ImagingGolden.Npy("gdal_palette.npy");
+        var img = ImageReader.Read(ImagingGolden.File_("gdal_palette.tif"));
+        Assert.That((img.Bands, img.Height, img.Width), Is.EqualTo((3, shape[1], shape[2])));
+        int n = img.PixelCount;
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < n; i++) Assert.That(img.Planes[b][i], Is.EqualTo(rgb[b * n + i] / 255.0).Within(1e-6));
+        var g = ImageReader.Read(ImagingGolden.File_("gdal_palette.tif"), new ReadOptions { Bands = new[] { 2 } });
+        Assert.That(g.Planes[0], Is.EqualTo(img.Planes[1]));
+    }
+
+    [Test]
+    public void MinIsWhiteIsInvertedForDisplayButNotInRawMode()
+    {
+        var (grey, _) = ImagingGolden.Npy("gdal_miniswhite.npy");
+        var shown = ImageReader.Read(ImagingGolden.File_("gdal_miniswhite.tif"));
+        var raw = ImageReader.Read(ImagingGolden.File_("gdal_miniswhite.tif"), new ReadOptions { Stretch = StretchMode.Raw });
+        for (int i = 0; i < grey.Length; i++)
+        {
+            Assert.That(shown.Planes[0][i], Is.EqualTo(1 - grey[i] / 255.0).Within(1e-6));
+            Assert.That(raw.Planes[0][i], Is.EqualTo(grey[i]));
+        }
+    }
+
+    [Test]
+    public void JpegCompressedYCbCrTiffDecodesLikeGdal()
+    {
+        var (rgb, shape) = ImagingGolden.Npy("gdal_jpeg_ycbcr.npy");
+        var img = ImageReader.Read(ImagingGolden.File_("gdal_jpeg_ycbcr.tif"));
+        Assert.That((img.Bands, img.Height, img.Width), Is.EqualTo((3, shape[1], shape[2])));
+        int n = img.PixelCount;
+        double max = 0, sum = 0;
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < n; i++)
+            {
+                double d = Math.Abs(img.Planes[b][i] * 255.0 - rgb[b * n + i]);
+                max = Math.Max(max, d);
+                sum += d;
+            }
+        TestContext.Out.WriteLine($"JPEG-in-TIFF vs GDAL (libjpeg): max {max:F1} levels, mean {sum / (3 * n):F3}");
+        // Two JPEG decoders (LibTiff.NET's port vs libjpeg-turbo) differ in IDCT and chroma upsampling rounding.
+        Assert.That(max, Is.LessThanOrEqualTo(JpegLevels));
+        Assert.That(sum / (3 * n), Is.LessThan(1.0));
+    }
+
+    const double JpegLevels = 4; // measured 3
+
+    [Test]
+    public void BigTiffReads()
+    {
+        var (data, shape) = ImagingGolden.Npy("gdal_bigtiff.npy");
+        var img = ImageReader.Read(ImagingGolden.File_("gdal_bigtiff.tif"), new ReadOptions { Stretch = StretchMode.Raw });
+        Assert.That((img.Bands, img.Height, img.Width), Is.EqualTo((shape[0], shape[1], shape[2])));
+        int n = img.PixelCount;
+        for (int b = 0; b < img.Bands; b++)
+            for (int i = 0; i < n; i++) Assert.That(img.Planes[b][i], Is.EqualTo(data[b * n + i]));
+    }
 }

@@ -102,6 +102,39 @@ flt[1, 3, 4] = np.nan
 gdal_tif("gdal_f32_rotated.tif", flt, gdal.GDT_Float32, ["INTERLEAVE=PIXEL"],
          (300000.0, 8.0, 2.0, 5000000.0, 1.5, -8.0), 32632)
 
+
+# Other layouts GDAL produces: palette, JPEG-in-TIFF (YCbCr), MinIsWhite, BigTIFF. Expected pixels are GDAL's
+# own decode (RGB for palette and YCbCr), saved as .npy next to each file.
+def gdal_plain(name, arr, dtype, options, expected=None, colors=None):
+    bands, h, w = arr.shape
+    path = os.path.join(OUT, name)
+    ds = gdal.GetDriverByName("GTiff").Create(path, w, h, bands, dtype, options)
+    for b in range(bands):
+        ds.GetRasterBand(b + 1).WriteArray(arr[b])
+    if colors is not None:
+        ct = gdal.ColorTable()
+        for i, c in enumerate(colors):
+            ct.SetColorEntry(i, tuple(int(v) for v in c) + (255,))
+        ds.GetRasterBand(1).SetRasterColorTable(ct)
+    ds = None
+    got = gdal.Open(path).ReadAsArray()
+    got = got[None] if got.ndim == 2 else got
+    if expected is None:
+        expected = got
+    save(name.replace(".tif", ".npy"), np.asarray(expected, dtype=np.float32))
+
+
+idx = rng.integers(0, 256, size=(1, 13, 19)).astype(np.uint8)
+palette = rng.integers(0, 256, size=(256, 3))
+gdal_plain("gdal_palette.tif", idx, gdal.GDT_Byte, ["COMPRESS=PACKBITS"], expected=palette[idx[0]].transpose(2, 0, 1), colors=palette)
+yy, xx = np.mgrid[0:32, 0:48]
+photo = np.stack([(xx * 5) % 256, (yy * 7) % 256, ((xx + yy) * 3) % 256]).astype(np.uint8)
+gdal_plain("gdal_jpeg_ycbcr.tif", photo, gdal.GDT_Byte, ["COMPRESS=JPEG", "PHOTOMETRIC=YCBCR", "JPEG_QUALITY=95", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16"])
+grey = rng.integers(0, 256, size=(1, 9, 11)).astype(np.uint8)
+gdal_plain("gdal_miniswhite.tif", grey, gdal.GDT_Byte, ["PHOTOMETRIC=MINISWHITE"], expected=grey)
+big = rng.integers(0, 65536, size=(2, 10, 12)).astype(np.uint16)
+gdal_plain("gdal_bigtiff.tif", big, gdal.GDT_UInt16, ["BIGTIFF=YES", "COMPRESS=DEFLATE"])
+
 # ---------------------------------------------------------------- resampling (PIL bicubic/bilinear on float32 'F' images)
 def pil_resize(a, w, h, f):
     return np.asarray(Image.fromarray(a.astype(np.float32), mode="F").resize((w, h), f), dtype=np.float32)
