@@ -55,7 +55,8 @@ public static class ImageReader
             };
         }
         catch (ImageFormatException) { throw; }
-        catch (Exception e) when (e is not OutOfMemoryException and not FileNotFoundException and not UnauthorizedAccessException)
+        catch (Exception e) when (!(e is OutOfMemoryException || e is UnauthorizedAccessException
+                                    || (e is IOException && e is not EndOfStreamException)))
         {
             // Decoder libraries signal bad data with assorted exception types (index out of range, invalid operation...).
             throw new ImageFormatException(path, $"cannot decode {kind} data: {e.GetType().Name}: {e.Message}", e);

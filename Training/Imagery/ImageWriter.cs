@@ -33,7 +33,9 @@ public sealed record WriteOptions
 }
 
 /// <summary>
-/// Writes <see cref="RasterImage"/> planes (0..1) as PNG, JPEG or (Geo)TIFF. Output goes to a temporary file in
+/// Writes <see cref="RasterImage"/> planes (0..1) as PNG, JPEG or (Geo)TIFF, rounded to 8 (or, for TIFF, 16) bits.
+/// Only TIFF carries the georeference and the nodata mask (as GDAL_NODATA); PNG (1-4 bands) and JPEG
+/// (grey or RGB, alpha ignored) carry pixels only. Output goes to a temporary file in
 /// the destination folder that is renamed over the target only when complete, so a crash never leaves a
 /// half-written image under the real name.
 /// </summary>
