@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ILGpuSat.Kernels;
 using ILGpuSat.Kernels.Cpu;
 using NUnit.Framework;
 
@@ -68,18 +69,66 @@ public class OpGoldenTests
         ["soft_cross_entropy"] = ["target", "weights"],
     };
 
-    public static IEnumerable<TestCaseData> Cases()
-    {
-        using var doc = GoldenFiles.Manifest("ops");
-        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            var name = c.GetProperty("name").GetString()!;
-            yield return new TestCaseData(name).SetName($"Golden_{name}");
-        }
-    }
+    public static IEnumerable<TestCaseData> Cases() => CaseNames().Select(n => new TestCaseData(n).SetName($"Golden_{n}"));
 
     [TestCaseSource(nameof(Cases))]
     public void MatchesPyTorch(string caseName)
+    {
+        using var backend = new CpuBackend();
+        RunCase(caseName, backend);
+    }
+
+    /// <summary>
+    /// Every case on the CUDA backend on a real device, in one test so that a machine without a GPU
+    /// reports one skip (with the reason) rather than one per case; failures list every failing case.
+    /// </summary>
+    [Test]
+    public void AllCasesMatchPyTorchOnCuda()
+    {
+        Backend backend;
+        try { backend = Backends.CreateCuda(); }
+        catch (CudaUnavailableException e) { Assert.Ignore($"no CUDA device: {e.Message}"); return; }
+        using (backend) RunAllCases(backend);
+    }
+
+    /// <summary>
+    /// Every case on the CUDA kernels run by ILGPU's CPU simulator: checks the CUDA code paths without
+    /// a GPU. About a minute, so opt-in: set ILGPUSAT_GOLDEN_SIMULATOR=1.
+    /// </summary>
+    [Test]
+    public void AllCasesMatchPyTorchOnCudaSimulator()
+    {
+        if (Environment.GetEnvironmentVariable("ILGPUSAT_GOLDEN_SIMULATOR") != "1")
+            Assert.Ignore("CUDA simulator golden run is opt-in (about a minute): set ILGPUSAT_GOLDEN_SIMULATOR=1.");
+        // The convolution kernels launch 128-thread groups.
+        using var backend = Backends.CreateCudaSimulator(warpSize: 32, warpsPerGroup: 4);
+        RunAllCases(backend);
+    }
+
+    private static void RunAllCases(Backend backend)
+    {
+        var failures = new List<string>();
+        int count = 0;
+        foreach (var name in CaseNames())
+        {
+            count++;
+            try { RunCase(name, backend); }
+            catch (Exception e) when (e is AssertionException or SystemException)
+            {
+                failures.Add($"{name}: {e.Message.Trim()}");
+            }
+        }
+        TestContext.Out.WriteLine($"{backend.Name}: {count - failures.Count}/{count} golden cases match.");
+        Assert.That(failures, Is.Empty, $"{failures.Count} of {count} golden cases fail on {backend.Name}:\n" + string.Join("\n", failures));
+    }
+
+    private static IEnumerable<string> CaseNames()
+    {
+        using var doc = GoldenFiles.Manifest("ops");
+        return doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()!).ToArray();
+    }
+
+    private static void RunCase(string caseName, Backend backend)
     {
         using var doc = GoldenFiles.Manifest("ops");
         var c = doc.RootElement.GetProperty("cases").EnumerateArray()
@@ -91,8 +140,7 @@ public class OpGoldenTests
         var constants = ConstantInputs.GetValueOrDefault(op) ?? [];
         var gradFiles = c.GetProperty("grads").EnumerateObject().ToDictionary(e => e.Name, e => e.Value.GetString()!);
 
-        // Disposed in reverse order: the scope's tensors go back to the pool before the backend goes.
-        using var backend = new CpuBackend();
+        // The caller disposes the backend after this scope has returned the tensors to its pool.
         using var scope = new TensorScope();
         var inputs = new Dictionary<string, Tensor>();
         foreach (var input in c.GetProperty("inputs").EnumerateObject())
