@@ -70,15 +70,26 @@ public static class LibCudaResolver
             if (!_probed)
             {
                 _probed = true;
-                foreach (var candidate in Candidates)
-                {
-                    if (Path.IsPathRooted(candidate) && !File.Exists(candidate)) continue;
-                    if (NativeLibrary.TryLoad(candidate, out _handle)) { _path = candidate; break; }
-                }
+                _path = Probe(Candidates, out _handle);
             }
             path = _path;
             return _handle != IntPtr.Zero;
         }
+    }
+
+    /// <summary>
+    /// Loads the first candidate that exists and loads (a bare name goes through the system loader's search,
+    /// a rooted path must exist); returns its name and handle, or null and zero.
+    /// </summary>
+    public static string? Probe(IEnumerable<string> candidates, out IntPtr handle)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (Path.IsPathRooted(candidate) && !File.Exists(candidate)) continue;
+            if (NativeLibrary.TryLoad(candidate, out handle)) return candidate;
+        }
+        handle = IntPtr.Zero;
+        return null;
     }
 
     /// <summary>"What was searched" for an error message.</summary>
