@@ -26,50 +26,56 @@ internal static unsafe class ConvBackwardWeight
         int oBlocks = (outC + oBlock - 1) / oBlock;
 
         new Span<float>(dw, (int)g.WeightLength).Clear();
-        bool dyAligned = p % vw == 0; // then dY rows are read in place; otherwise copied with zero tails
+        // The pixel axis runs over all images back to back ("virtual" pixels), so that small images
+        // (24x24) still give long dot products: each chunk costs one horizontal sum per tile.
+        long total = (long)n * p;
         nint px = (nint)x, pdy = (nint)dy, pdw = (nint)dw;
         ParallelWork.Run(threads, rBlocks * oBlocks, item =>
         {
             int r0 = item / oBlocks * rowBlock, rn = Math.Min(rowBlock, k - r0);
             int o0 = item % oBlocks * oBlock, on = Math.Min(oBlock, outC - o0);
-            // Pixel chunk: the col rows and dY rows of one chunk together fit in ~512 KB of L2.
-            int chunk = Math.Min(Math.Max(vw, 128 * 1024 / (rn + on) / vw * vw), Packing.RoundUp(p, vw));
+            // dY rows are taken oSub at a time, so a large O does not shorten the chunk. Pixel chunk:
+            // the col rows and one dY sub-block together fit in ~512 KB of L2 (up to ~768 KB when
+            // that avoids a short last chunk).
+            int oSub = Math.Min(on, 16 * tm);
+            long fit = Math.Max(vw, 128 * 1024 / (rn + oSub) / vw * vw);
+            int chunk = (int)(total <= fit * 3 / 2 ? Packing.RoundUp((int)Math.Min(total, int.MaxValue - vw), vw) : fit);
             float* col = Scratch.Get(Scratch.Slot.Conv, (long)rn * chunk);
-            float* dyCopy = dyAligned ? null : Scratch.Get(Scratch.Slot.PackA, (long)on * chunk);
-            for (int img = 0; img < n; img++)
+            float* dyChunk = Scratch.Get(Scratch.Slot.PackA, (long)oSub * chunk);
+            for (long v0 = 0; v0 < total; v0 += chunk)
             {
-                float* image = (float*)px + (long)img * s.C * s.InputPlane;
-                float* dyImage = (float*)pdy + ((long)img * outC + o0) * p;
-                for (int j0 = 0; j0 < p; j0 += chunk)
+                int len = (int)Math.Min(chunk, total - v0), padded = Packing.RoundUp(len, vw);
+                // Chunks run over image boundaries: handle them one image segment at a time.
+                for (int at = 0; at < len;)
                 {
-                    int pc = Math.Min(chunk, p - j0), len = Packing.RoundUp(pc, vw);
-                    for (int r = 0; r < rn; r++)
+                    int img = (int)((v0 + at) / p), p0 = (int)((v0 + at) % p), cnt = Math.Min(len - at, p - p0);
+                    float* image = (float*)px + (long)img * s.C * s.InputPlane;
+                    for (int r = 0; r < rn; r++) Im2Col.GatherRow(image, s, r0 + r, p0, cnt, col + (long)r * padded + at);
+                    at += cnt;
+                }
+                for (int r = 0; r < rn; r++) Im2Col.Clear(col + (long)r * padded + len, padded - len);
+
+                for (int os = 0; os < on; os += oSub)
+                {
+                    int osz = Math.Min(oSub, on - os);
+                    for (int at = 0; at < len;)
                     {
-                        float* dst = col + (long)r * len;
-                        Im2Col.GatherRow(image, s, r0 + r, j0, pc, dst);
-                        Im2Col.Clear(dst + pc, len - pc);
+                        int img = (int)((v0 + at) / p), p0 = (int)((v0 + at) % p), cnt = Math.Min(len - at, p - p0);
+                        float* dyImage = (float*)pdy + ((long)img * outC + o0 + os) * p + p0;
+                        for (int o = 0; o < osz; o++) Im2Col.Copy(dyImage + (long)o * p, dyChunk + (long)o * padded + at, cnt);
+                        at += cnt;
                     }
-                    float* a = dyImage + j0;
-                    nint lda = p;
-                    if (!dyAligned)
-                    {
-                        for (int o = 0; o < on; o++)
-                        {
-                            Im2Col.Copy(dyImage + (long)o * p + j0, dyCopy + (long)o * len, pc);
-                            Im2Col.Clear(dyCopy + (long)o * len + pc, len - pc);
-                        }
-                        a = dyCopy;
-                        lda = len;
-                    }
-                    // Each tn-row strip of col stays in L1 while all the dY tiles stream past it.
+                    for (int o = 0; o < osz; o++) Im2Col.Clear(dyChunk + (long)o * padded + len, padded - len);
+
+                    // Each tn-row strip of col stays in L1 while the dY tiles stream past it.
                     for (int rj = 0; rj < rn; rj += tn)
                     {
                         int nr = Math.Min(tn, rn - rj);
-                        for (int oi = 0; oi < on; oi += tm)
+                        for (int oi = 0; oi < osz; oi += tm)
                         {
-                            int mr = Math.Min(tm, on - oi);
-                            DotKernels.Tile(len, a + oi * lda, lda, mr, col + (long)rj * len, len, nr,
-                                (float*)pdw + (long)(o0 + oi) * k + r0 + rj, k);
+                            int mr = Math.Min(tm, osz - oi);
+                            DotKernels.Tile(padded, dyChunk + (long)oi * padded, padded, mr, col + (long)rj * padded, padded, nr,
+                                (float*)pdw + (long)(o0 + os + oi) * k + r0 + rj, k);
                         }
                     }
                 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using ILGpuSat.Kernels.Cpu.Gemm;
 
 namespace ILGpuSat.Kernels.Cpu.Conv;
 
@@ -12,7 +13,8 @@ namespace ILGpuSat.Kernels.Cpu.Conv;
 /// </summary>
 internal static unsafe class DotKernels
 {
-    public static bool Wide => Vector512.IsHardwareAccelerated;
+    /// <summary>Follows the GEMM micro-kernel choice, so one switch selects the portable path everywhere.</summary>
+    public static bool Wide => MicroKernel.Best.IsAvx512;
     /// <summary>Tile rows (of a / dY), tile columns (rows of b / col), and the vector width every length must be a multiple of.</summary>
     public static int TileM => Wide ? 4 : 3;
     public static int TileN => Wide ? 6 : 4;

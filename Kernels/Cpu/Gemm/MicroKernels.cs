@@ -31,16 +31,22 @@ internal readonly unsafe struct MicroKernel
         NR = avx512 ? 48 : 3 * Vector<float>.Count;
     }
 
-    public static readonly MicroKernel Best = Resolve(SgemmKernel.Auto);
+    /// <summary>The kernel that <see cref="Sgemm.DefaultKernel"/> selects (the convolutions use it too).</summary>
+    public static MicroKernel Best => Resolve(Sgemm.DefaultKernel);
 
     public static MicroKernel Resolve(SgemmKernel kind) => kind switch
     {
-        SgemmKernel.Auto => new MicroKernel(Vector512.IsHardwareAccelerated),
+        SgemmKernel.Auto => Vector512.IsHardwareAccelerated ? Avx512 : Portable,
         SgemmKernel.Avx512 => Vector512.IsHardwareAccelerated
-            ? new MicroKernel(true)
+            ? Avx512
             : throw new PlatformNotSupportedException("sgemm: the AVX-512 micro-kernel needs Vector512 hardware acceleration."),
-        _ => new MicroKernel(false),
+        _ => Portable,
     };
+
+    private static readonly MicroKernel Avx512 = new(true), Portable = new(false);
+
+    /// <summary>Whether this is the AVX-512 kernel (the convolutions pick their matching dot-product tiles by it).</summary>
+    public bool IsAvx512 => _avx512;
 
     public string Name => _avx512 ? "avx512 8x48" : $"portable 4x{NR}";
 

@@ -7,6 +7,23 @@ namespace ILGpuSat.Kernels.Cpu.Gemm;
 public static unsafe class Sgemm
 {
     /// <summary>
+    /// Micro-kernel used by the convolutions and by <see cref="Multiply"/> calls that pass
+    /// <see cref="SgemmKernel.Auto"/>. Tests set <see cref="SgemmKernel.Portable"/> to check the
+    /// fallback path on AVX-512 hardware.
+    /// </summary>
+    public static SgemmKernel DefaultKernel
+    {
+        get => _defaultKernel;
+        set
+        {
+            MicroKernel.Resolve(value); // throws if the hardware cannot run it
+            _defaultKernel = value;
+        }
+    }
+
+    private static SgemmKernel _defaultKernel = SgemmKernel.Auto;
+
+    /// <summary>
     /// C[m x n] (row stride ldc) = op(A)[m x k] * op(B)[k x n], plus the old C when
     /// <paramref name="accumulate"/>. A is m x k with row stride lda, or k x m when
     /// <paramref name="transposeA"/>; B likewise k x n or n x k.
@@ -22,7 +39,7 @@ public static unsafe class Sgemm
         Check("B", b.Length, transposeB ? n : k, transposeB ? k : n, ldb, transposeB, m, n, k);
         Check("C", c.Length, m, n, ldc, false, m, n, k);
         if (m == 0 || n == 0) return;
-        var mk = MicroKernel.Resolve(kernel);
+        var mk = MicroKernel.Resolve(kernel == SgemmKernel.Auto ? DefaultKernel : kernel);
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)

@@ -1,4 +1,5 @@
 using ILGpuSat.Kernels.Cpu;
+using ILGpuSat.Kernels.Cpu.Gemm;
 using NUnit.Framework;
 
 namespace ILGpuSat.Kernels.Tests.Cpu;
@@ -24,6 +25,7 @@ public class ConvolutionTests
         new Conv2dGeometry(2, 5, 9, 7, 6, 3, 3, 1, 1, 2, 2, 2, 2),       // dilation 2, padding 2
         new Conv2dGeometry(2, 4, 10, 12, 3, 4, 4, 2, 2, 1, 1),           // 4x4 stride 2
         new Conv2dGeometry(2, 8, 6, 5, 9, 3, 2, 2, 1, 0, 1),             // non-square kernel, mixed stride
+        new Conv2dGeometry(1, 7, 9, 9, 5, 3, 3, 2, 2, 1, 1, 2, 2),       // strided and dilated: dx by col2im
         new Conv2dGeometry(1, 313, 5, 6, 33, 3, 3, 1, 1, 1, 1),          // K = 2817 > several depth blocks
         new Conv2dGeometry(2, 40, 24, 28, 20, 3, 3, 1, 1, 1, 1),         // pixels span several column blocks
         new Conv2dGeometry(1, 8, 10, 10, 200, 3, 3, 1, 1, 1, 1),         // output channels span several row blocks
@@ -105,6 +107,43 @@ public class ConvolutionTests
         using var by = backend.Allocate(g.InputLength);
         backend.Conv2dBackwardData(bx, bw, g, by);
         AssertClose(Download(backend, by), expected, $"conv_transpose2d k{k} s{stride} p{pad} op{outPad} d{dil}");
+    }
+
+    [Test, NonParallelizable]
+    public void PortableKernelsMatchDirectLoops()
+    {
+        // The Vector<T> micro-kernel and dot tiles (what non-AVX-512 machines run), on AVX-512 hardware too.
+        var saved = Sgemm.DefaultKernel;
+        Sgemm.DefaultKernel = SgemmKernel.Portable;
+        try
+        {
+            foreach (var g in new[]
+            {
+                new Conv2dGeometry(2, 5, 9, 7, 6, 3, 3, 1, 1, 2, 2, 2, 2),   // direct stride-1 path, dilated
+                new Conv2dGeometry(3, 33, 11, 13, 17, 3, 3, 2, 2, 1, 1),     // packed path, sub-pixel dx
+                new Conv2dGeometry(1, 7, 9, 9, 5, 3, 3, 2, 2, 1, 1, 2, 2),   // dilated and strided: col2im dx
+            })
+            {
+                var rng = new Random(77);
+                float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength), b = Random(rng, g.OutC);
+                float[] dy = Random(rng, g.OutputLength);
+                using var backend = new CpuBackend { Threads = 2 };
+                AssertClose(RunForward(backend, x, w, b, g), ReferenceForward(x, w, b, g), $"portable conv2d {g}");
+                using var bdy = Upload(backend, dy);
+                using var bw = Upload(backend, w);
+                using var bx = Upload(backend, x);
+                using var bdx = backend.Allocate(g.InputLength);
+                backend.Conv2dBackwardData(bdy, bw, g, bdx);
+                AssertClose(Download(backend, bdx), ReferenceBackwardData(dy, w, g), $"portable conv2d backward data {g}");
+                using var bdw = backend.Allocate(g.WeightLength);
+                backend.Conv2dBackwardWeight(bx, bdy, g, bdw, null);
+                AssertClose(Download(backend, bdw), ReferenceBackwardWeight(x, dy, g).dw, $"portable conv2d backward weight {g}");
+            }
+        }
+        finally
+        {
+            Sgemm.DefaultKernel = saved;
+        }
     }
 
     [Test]
