@@ -22,9 +22,10 @@ internal interface IBinaryMap
 }
 
 /// <summary>
-/// Vector loops shared by the CPU kernels. Accurate reductions: each lane sums at most
-/// <see cref="FlushBlock"/>/64 floats in single precision before the block total is widened and
-/// added in double, so a sum of millions of floats keeps about 1e-7 relative error.
+/// AVX-512 loops shared by the CPU kernels: elementwise maps, reductions and exp/log. Accurate
+/// reductions: each lane sums at most 32 floats in single precision before the block total of
+/// <see cref="FlushBlock"/> elements is widened and added in double, so a sum of millions of
+/// floats keeps about 1e-7 relative error.
 /// </summary>
 internal static class SimdMath
 {
