@@ -125,4 +125,28 @@ public class GdalInteropTests
         for (int b = 0; b < img.Bands; b++)
             for (int i = 0; i < n; i++) Assert.That(img.Planes[b][i], Is.EqualTo(data[b * n + i]));
     }
+
+    [Test]
+    public void CmykGoesThroughLibTiffsRgbConversion()
+    {
+        var (rgb, shape) = ImagingGolden.Npy("gdal_cmyk.npy");
+        var img = ImageReader.Read(ImagingGolden.File_("gdal_cmyk.tif"));
+        Assert.That((img.Bands, img.Height, img.Width), Is.EqualTo((3, shape[1], shape[2])));
+        int n = img.PixelCount;
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < n; i++) Assert.That(img.Planes[b][i] * 255.0, Is.EqualTo(rgb[b * n + i]).Within(1.0 + 1e-4), $"band {b} pixel {i}");
+    }
+
+    [TestCase("gdal_u32.tif")]
+    [TestCase("gdal_f64.tif")]
+    public void WideSampleTypesReadRaw(string name)
+    {
+        var (data, shape) = ImagingGolden.Npy(name.Replace(".tif", ".npy"));
+        var img = ImageReader.Read(ImagingGolden.File_(name), new ReadOptions { Stretch = StretchMode.Raw });
+        Assert.That((img.Bands, img.Height, img.Width), Is.EqualTo((shape[0], shape[1], shape[2])));
+        Assert.That(img.SourceBitDepth, Is.EqualTo(name.Contains("64") ? 64 : 32));
+        int n = img.PixelCount;
+        for (int b = 0; b < img.Bands; b++)
+            for (int i = 0; i < n; i++) Assert.That(img.Planes[b][i], Is.EqualTo(data[b * n + i]), $"band {b} pixel {i}");
+    }
 }

@@ -132,6 +132,13 @@ photo = np.stack([(xx * 5) % 256, (yy * 7) % 256, ((xx + yy) * 3) % 256]).astype
 gdal_plain("gdal_jpeg_ycbcr.tif", photo, gdal.GDT_Byte, ["COMPRESS=JPEG", "PHOTOMETRIC=YCBCR", "JPEG_QUALITY=95", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16"])
 grey = rng.integers(0, 256, size=(1, 9, 11)).astype(np.uint8)
 gdal_plain("gdal_miniswhite.tif", grey, gdal.GDT_Byte, ["PHOTOMETRIC=MINISWHITE"], expected=grey)
+cmyk = rng.integers(0, 256, size=(4, 6, 7)).astype(np.uint8)
+c, m, y, k = (cmyk[i].astype(np.float64) for i in range(4))
+# LibTiff's CMYK -> RGB (as TIFFRGBAImage): R = (255 - C)(255 - K)/255, truncated.
+cmyk_rgb = np.stack([np.floor((255 - v) * (255 - k) / 255) for v in (c, m, y)])
+gdal_plain("gdal_cmyk.tif", cmyk, gdal.GDT_Byte, ["PHOTOMETRIC=CMYK"], expected=cmyk_rgb)
+gdal_plain("gdal_u32.tif", rng.integers(0, 2**32, size=(1, 5, 6), dtype=np.uint64).astype(np.uint32), gdal.GDT_UInt32, [])
+gdal_plain("gdal_f64.tif", rng.normal(0, 1000, size=(2, 5, 6)), gdal.GDT_Float64, ["COMPRESS=DEFLATE", "PREDICTOR=3"])
 big = rng.integers(0, 65536, size=(2, 10, 12)).astype(np.uint16)
 gdal_plain("gdal_bigtiff.tif", big, gdal.GDT_UInt16, ["BIGTIFF=YES", "COMPRESS=DEFLATE"])
 
