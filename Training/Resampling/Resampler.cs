@@ -24,6 +24,11 @@ public static class Resampler
                                  ResampleKernel kernel = ResampleKernel.Bicubic, bool antialias = true)
         => Resize(src, srcWidth, srcHeight, dstWidth, dstHeight, (double)dstWidth / srcWidth, (double)dstHeight / srcHeight, kernel, antialias);
 
+    /// <summary>MATLAB <c>imresize(A, [outHeight outWidth], 'bicubic')</c> with antialiasing, as a plain
+    /// (plane, width, height, outWidth, outHeight) function that converts to resize delegates.</summary>
+    public static float[] Bicubic(float[] plane, int width, int height, int outWidth, int outHeight)
+        => Resize(plane, width, height, outWidth, outHeight, ResampleKernel.Bicubic, antialias: true);
+
     /// <summary>Resizes one plane by a scale factor (output ceil(scale*size), weights from the exact scale, as MATLAB).</summary>
     public static float[] Scale(float[] src, int srcWidth, int srcHeight, double scale,
                                 ResampleKernel kernel = ResampleKernel.Bicubic, bool antialias = true)

@@ -112,6 +112,15 @@ public class ResamplerTests
     }
 
     [Test]
+    public void BicubicShortcutIsTheDefaultResize()
+    {
+        var rnd = new Random(2);
+        var src = Enumerable.Range(0, 96 * 96).Select(_ => (float)rnd.NextDouble()).ToArray();
+        Func<float[], int, int, int, int, float[]> f = Resampler.Bicubic;
+        Assert.That(f(src, 96, 96, 24, 24), Is.EqualTo(Resampler.Scale(src, 96, 96, 0.25)));
+    }
+
+    [Test]
     public void OutputSizeFollowsMatlab()
     {
         Assert.That(Resampler.ScaledSize(150, 150, 0.25), Is.EqualTo((38, 38)));
