@@ -12,7 +12,7 @@ public sealed partial class CudaBackend
     private Action<AcceleratorStream, KernelConfig, ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _convGemm;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int>? _convSumSplits;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int>? _convBiasGrad;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int>? _convPlaneSums;
 
     public override void Conv2d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, Conv2dGeometry g, DeviceBuffer y)
     {
@@ -97,10 +97,12 @@ public sealed partial class CudaBackend
         {
             if ((long)launch.Splits * len >= int.MaxValue / 2)
                 throw new ArgumentException($"{op}: {launch.Splits} split-K slices of {len} weights exceed 32-bit indexing.");
+            // Disposed (back to the pool) before the kernels finish: safe, as every later use of the memory
+            // is queued on the same in-order stream.
             using var partial = Allocate((long)launch.Splits * len);
             var pv = View(partial, op, "split-K workspace");
             RunConvGemm(op, g, launch, dyv, xv, pv, pv, pv, pv, pv);
-            var sum = Cached(ref _convSumSplits, a => a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ConvReduceKernels.SumSplits));
+            var sum = SumSplitsKernel();
             int splits = launch.Splits;
             var (extent, stride) = GridStride(len);
             Launch(op, $"sum of {splits} slices of {len} weights", () => sum(Stream, extent, pv, dwv, len, splits, stride));
@@ -110,11 +112,20 @@ public sealed partial class CudaBackend
         {
             if (_accelerator.MaxNumThreadsPerGroup < ConvReduceKernels.BiasThreads)
                 throw new NotSupportedException($"{op}: the bias gradient needs {ConvReduceKernels.BiasThreads} threads per group; {_accelerator.Name} allows {_accelerator.MaxNumThreadsPerGroup}.");
-            var biasGrad = Cached(ref _convBiasGrad, a => a.LoadKernel<ArrayView<float>, ArrayView<float>, int, int, int>(ConvReduceKernels.BiasGrad));
+            // One block per (channel, image) plane, then the N plane sums of each channel in order.
+            var planeSums = Cached(ref _convPlaneSums, a => a.LoadKernel<ArrayView<float>, ArrayView<float>, int, int>(ConvReduceKernels.PlaneSums));
+            var sum = SumSplitsKernel();
             int n = g.N, c = g.OutC, pixels = g.OutH * g.OutW;
-            Launch(op, $"dbias over [{n},{c},{pixels}]", () => biasGrad(Stream, new KernelConfig(c, ConvReduceKernels.BiasThreads), dyv, dbv, n, c, pixels));
+            using var partial = Allocate((long)n * c);
+            var pv = View(partial, op, "plane sums");
+            Launch(op, $"dbias over [{n},{c},{pixels}]", () => planeSums(Stream, new KernelConfig(new Index2D(c, n), new Index2D(ConvReduceKernels.BiasThreads, 1)), dyv, pv, c, pixels));
+            var (extent, stride) = GridStride(c);
+            Launch(op, $"dbias: sum of {n} plane sums of {c} channels", () => sum(Stream, extent, pv, dbv, c, n, stride));
         }
     }
+
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int> SumSplitsKernel() =>
+        Cached(ref _convSumSplits, a => a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ConvReduceKernels.SumSplits));
 
     private void RunConvGemm(string op, Conv2dGeometry g, ConvGemmLaunch launch, ArrayView<float> a, ArrayView<float> src, ArrayView<float> output,
         ArrayView<float> bias, ArrayView<float> scale, ArrayView<float> shift, ArrayView<float> slope)

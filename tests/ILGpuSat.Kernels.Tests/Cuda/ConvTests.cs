@@ -34,6 +34,7 @@ public class ConvTests
         yield return Case("1x1 stride 2 (phases without taps)", 2, 5, 7, 9, 4, 1, 1, 2, 0, 1);
         yield return Case("3x3 stride 2 dilation 2 pad 0", 1, 2, 9, 9, 3, 3, 3, 2, 0, 2);
         yield return Case("3x3 pad 1, 8x12 (vector-store epilogue), M=65", 2, 4, 8, 12, 65, 3, 3, 1, 1, 1);
+        yield return Case("5x5 pad 2 on 3x4, one output channel", 2, 3, 3, 4, 1, 5, 5, 1, 2, 1);
     }
 
     private static TestCaseData Case(string name, int n, int c, int h, int w, int k, int r, int s, int stride, int pad, int dil) =>
