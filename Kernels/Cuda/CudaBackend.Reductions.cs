@@ -112,7 +112,7 @@ public sealed partial class CudaBackend
     /// </summary>
     private int ChannelSplits(ChannelGeometry g)
     {
-        int target = IsSimulated ? ReduceBlocks : Accelerator.NumMultiprocessors * 4;
+        int target = ReduceBlocks;
         // The simulator splits at one element per thread so that small test shapes exercise the split path.
         long bySize = Math.Max(1, g.PerChannel / (IsSimulated ? ReduceGroup : ReduceGroup * 4L));
         long wanted = (target + g.C - 1) / g.C;

@@ -60,8 +60,9 @@ public sealed partial class CudaBackend : Backend
         int g = 1;
         while (g * 2 <= Math.Min(ReduceShared, accelerator.MaxNumThreadsPerGroup)) g *= 2;
         ReduceGroup = g;
-        // Enough blocks to fill the device; the partial sums are combined by a single second-pass block.
-        ReduceBlocks = simulated ? 4 : Math.Clamp(accelerator.NumMultiprocessors * 4, 1, ReduceShared);
+        // Enough blocks to fill the device (8 resident 256-thread blocks per SM); the partial sums are
+        // combined by a single second-pass block that loops over them.
+        ReduceBlocks = simulated ? 4 : Math.Max(accelerator.NumMultiprocessors * 8, 1);
     }
 
     public override string Name => IsSimulated ? "cuda-sim" : "cuda";

@@ -36,6 +36,27 @@ public sealed class CudaSimulatorOpTests
         where !op.StartsWith("conv", StringComparison.Ordinal) && KernelSelfTest.Applies(op, shape)
         select new TestCaseData(op, shape.N, shape.C, shape.H, shape.W).SetName($"{op} {shape}");
 
+    [Test]
+    public void SelfTestCoversEveryOpOfTheContract()
+    {
+        // Every abstract op of Backend (memory management aside) must have a self-test case, by its snake_case name.
+        string Snake(string name) => string.Concat(name.Select((ch, i) => char.IsUpper(ch) && i > 0 ? "_" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()))
+            .Replace("p_relu", "prelu");
+        var skip = new HashSet<string> { "Allocate", "Upload", "Download", "Synchronize", "Dispose", "get_Name" };
+        var ops = typeof(Backend).GetMethods().Where(m => m.IsAbstract && !skip.Contains(m.Name)).Select(m => Snake(m.Name)).ToList();
+        var missing = ops.Where(op => !KernelSelfTest.OpNames.Any(n => n == op || n.StartsWith(op + "_", StringComparison.Ordinal))).ToList();
+        Assert.That(ops, Has.Count.GreaterThan(40));
+        Assert.That(missing, Is.Empty);
+    }
+
+    [Test]
+    public void SelfTestTablePassesOnOneShape()
+    {
+        var rows = KernelSelfTest.Run(_sim, _cpu, [new SelfTestShape(2, 3, 4, 5)], include: op => !op.StartsWith("conv", StringComparison.Ordinal));
+        TestContext.Out.WriteLine(KernelSelfTest.Table(rows));
+        Assert.That(rows.Where(r => !r.Pass).Select(r => $"{r.Op}: {r.MaxRelError} {r.Error}"), Is.Empty);
+    }
+
     [TestCaseSource(nameof(OpCases))]
     public void MatchesCpuBackend(string op, int n, int c, int h, int w)
     {
