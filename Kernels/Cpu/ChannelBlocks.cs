@@ -3,19 +3,52 @@ using System.Buffers;
 namespace ILGpuSat.Kernels.Cpu;
 
 /// <summary>
-/// Per-pixel work over the channel axis of NCHW data (softmax, cross-entropy), vectorised across
-/// 16 neighbouring pixels: a block is 16 pixels of one image, and channel c of the block starts
-/// at c * stride. Full blocks are processed in place with stride HW; a partial last block is
-/// copied into a zero-padded [C, 16] scratch (stride 16) so the same vector code handles it.
+/// A group of neighbouring pixels of one image for per-pixel work over the channel axis (softmax,
+/// cross-entropy): <see cref="Start"/> is the NCHW index of its channel-0 value (channel c lies at
+/// Start + c*HW), <see cref="Pixel"/> its index in an [N,1,H,W] buffer, <see cref="Width"/> its
+/// pixel count: 64 (<see cref="Px64"/>), 16 (<see cref="Px16"/>) or 1..15 for the partial last group.
+/// </summary>
+internal readonly record struct PixelBlock(int Start, int Pixel, int Width)
+{
+    public bool IsPartial => Width < ChannelBlocks.Lanes;
+}
+
+/// <summary>
+/// Cuts each image's pixels into 64-wide groups, then 16-wide ones, then a partial group; the
+/// partial group is copied into a zero-padded [C, 16] scratch (row stride 16) so the same vector
+/// code handles it.
 /// </summary>
 internal static class ChannelBlocks
 {
     public const int Lanes = SimdMath.W;
+    public const int Wide = 4 * Lanes;
 
-    /// <summary>Number of pixel blocks per image.</summary>
-    public static int BlocksPerImage(int hw) => (hw + Lanes - 1) / Lanes;
+    public static int ItemsPerImage(int hw) => hw / Wide + hw % Wide / Lanes + (hw % Lanes != 0 ? 1 : 0);
 
-    /// <summary>Scratch for a partial block of <paramref name="channels"/> channels (zero-filled).</summary>
+    public static PixelBlock Locate(int item, int itemsPerImage, int channels, int hw)
+    {
+        int n = item / itemsPerImage, i = item % itemsPerImage;
+        int wide = hw / Wide, narrow = hw % Wide / Lanes;
+        int j, width;
+        if (i < wide)
+        {
+            j = i * Wide;
+            width = Wide;
+        }
+        else if (i < wide + narrow)
+        {
+            j = wide * Wide + (i - wide) * Lanes;
+            width = Lanes;
+        }
+        else
+        {
+            j = wide * Wide + narrow * Lanes;
+            width = hw - j;
+        }
+        return new PixelBlock(n * channels * hw + j, n * hw + j, width);
+    }
+
+    /// <summary>Scratch for a partial group of <paramref name="channels"/> channels (zero-filled).</summary>
     public static float[] RentScratch(int channels)
     {
         var a = ArrayPool<float>.Shared.Rent(channels * Lanes);
@@ -37,12 +70,5 @@ internal static class ChannelBlocks
     {
         for (int c = 0; c < channels; c++)
             Array.Copy(scratch, c * Lanes, dst, start + c * hw, lanes);
-    }
-
-    /// <summary>Gathers one input of [N,1,H,W] (per-pixel weights) into a zero-padded 16-lane scratch.</summary>
-    public static void GatherPixels(float[] src, int start, int lanes, float[] scratch)
-    {
-        Array.Clear(scratch, 0, Lanes);
-        Array.Copy(src, start, scratch, 0, lanes);
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ILGpuSat.Kernels.Cpu;
@@ -45,29 +46,26 @@ public sealed partial class CpuBackend
         var xa = HostArray(logits);
         var za = HostArray(target);
         var wa = weights is null ? null : HostArray(weights);
-        int c = g.C, hw = g.HW, blocks = ChannelBlocks.BlocksPerImage(hw);
-        // One partial per pixel block, added in order: the loss does not depend on the thread count.
-        double total = CpuParallel.SumItems(Threads, g.N * blocks, 2L * ChannelBlocks.Lanes * c, b =>
+        int c = g.C, hw = g.HW, perImage = ChannelBlocks.ItemsPerImage(hw);
+        // One partial per pixel group, added in order: the loss does not depend on the thread count.
+        double total = CpuParallel.SumItems(Threads, g.N * perImage, 2L * ChannelBlocks.Wide * c, b =>
         {
-            int n = b / blocks, j = (b % blocks) * ChannelBlocks.Lanes;
-            int start = n * c * hw + j, pixel = n * hw + j, lanes = Math.Min(ChannelBlocks.Lanes, hw - j);
-            Vector512<float> l;
-            if (lanes == ChannelBlocks.Lanes)
-            {
-                var w = wa is null ? Vector512<float>.One : SimdMath.Load(ref SimdMath.At(wa), pixel);
-                l = CrossEntropyBlock(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(za), start), w, hw, c);
-            }
-            else
-            {
-                var sx = ChannelBlocks.RentScratch(c);
-                var sz = ChannelBlocks.RentScratch(c);
-                ChannelBlocks.Gather(xa, start, hw, c, lanes, sx);
-                ChannelBlocks.Gather(za, start, hw, c, lanes, sz);
-                l = CrossEntropyBlock(ref SimdMath.At(sx), ref SimdMath.At(sz), TailWeights(wa, pixel, lanes), ChannelBlocks.Lanes, c);
-                ChannelBlocks.ReturnScratch(sx);
-                ChannelBlocks.ReturnScratch(sz);
-            }
-            return Vector512.Sum(Vector512.WidenLower(l) + Vector512.WidenUpper(l));
+            var blk = ChannelBlocks.Locate(b, perImage, c, hw);
+            ref float x0 = ref Unsafe.Add(ref SimdMath.At(xa), blk.Start);
+            ref float z0 = ref Unsafe.Add(ref SimdMath.At(za), blk.Start);
+            ref float w0 = ref wa is null ? ref SimdMath.At(Ones) : ref Unsafe.Add(ref SimdMath.At(wa), blk.Pixel);
+            if (blk.Width == ChannelBlocks.Wide) return CrossEntropyBlock<Px64>(ref x0, ref z0, ref w0, hw, c);
+            if (blk.Width == ChannelBlocks.Lanes) return CrossEntropyBlock<Px16>(ref x0, ref z0, ref w0, hw, c);
+            var sx = ChannelBlocks.RentScratch(c);
+            var sz = ChannelBlocks.RentScratch(c);
+            ChannelBlocks.Gather(xa, blk.Start, hw, c, blk.Width, sx);
+            ChannelBlocks.Gather(za, blk.Start, hw, c, blk.Width, sz);
+            Span<float> tw = stackalloc float[ChannelBlocks.Lanes];
+            TailWeights(wa, blk.Pixel, blk.Width, tw);
+            double l = CrossEntropyBlock<Px16>(ref SimdMath.At(sx), ref SimdMath.At(sz), ref MemoryMarshal.GetReference(tw), ChannelBlocks.Lanes, c);
+            ChannelBlocks.ReturnScratch(sx);
+            ChannelBlocks.ReturnScratch(sz);
+            return l;
         });
         Host(loss)[0] = (float)(total / g.PerChannel);
     }
@@ -87,74 +85,81 @@ public sealed partial class CpuBackend
         var za = HostArray(target);
         var wa = weights is null ? null : HostArray(weights);
         var ga = HostArray(dlogits);
-        var k = Vector512.Create((float)(Host(dloss)[0] / (double)g.PerChannel));
+        float k = (float)(Host(dloss)[0] / (double)g.PerChannel);
         int c = g.C, hw = g.HW;
-        ForPixelBlocks(g, (start, pixel, lanes) =>
+        ForPixelBlocks(g, (start, pixel, width) =>
         {
-            if (lanes == ChannelBlocks.Lanes)
-            {
-                var w = wa is null ? Vector512<float>.One : SimdMath.Load(ref SimdMath.At(wa), pixel);
-                CrossEntropyGradBlock(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(za), start),
-                    ref Unsafe.Add(ref SimdMath.At(ga), start), k * w, hw, c);
-                return;
-            }
+            ref float x0 = ref Unsafe.Add(ref SimdMath.At(xa), start);
+            ref float z0 = ref Unsafe.Add(ref SimdMath.At(za), start);
+            ref float g0 = ref Unsafe.Add(ref SimdMath.At(ga), start);
+            ref float w0 = ref wa is null ? ref SimdMath.At(Ones) : ref Unsafe.Add(ref SimdMath.At(wa), pixel);
+            if (width == ChannelBlocks.Wide) CrossEntropyGradBlock<Px64>(ref x0, ref z0, ref g0, ref w0, k, hw, c);
+            else if (width == ChannelBlocks.Lanes) CrossEntropyGradBlock<Px16>(ref x0, ref z0, ref g0, ref w0, k, hw, c);
+            if (width >= ChannelBlocks.Lanes) return;
             var sx = ChannelBlocks.RentScratch(c);
             var sz = ChannelBlocks.RentScratch(c);
-            ChannelBlocks.Gather(xa, start, hw, c, lanes, sx);
-            ChannelBlocks.Gather(za, start, hw, c, lanes, sz);
-            CrossEntropyGradBlock(ref SimdMath.At(sx), ref SimdMath.At(sz), ref SimdMath.At(sx), k * TailWeights(wa, pixel, lanes), ChannelBlocks.Lanes, c);
-            ChannelBlocks.Scatter(sx, ga, start, hw, c, lanes);
+            ChannelBlocks.Gather(xa, start, hw, c, width, sx);
+            ChannelBlocks.Gather(za, start, hw, c, width, sz);
+            Span<float> tw = stackalloc float[ChannelBlocks.Lanes];
+            TailWeights(wa, pixel, width, tw);
+            CrossEntropyGradBlock<Px16>(ref SimdMath.At(sx), ref SimdMath.At(sz), ref SimdMath.At(sx), ref MemoryMarshal.GetReference(tw), k, ChannelBlocks.Lanes, c);
+            ChannelBlocks.Scatter(sx, ga, start, hw, c, width);
             ChannelBlocks.ReturnScratch(sx);
             ChannelBlocks.ReturnScratch(sz);
         });
     }
 
-    /// <summary>Weights of a partial pixel block; lanes past the end get weight 0.</summary>
-    private static Vector512<float> TailWeights(float[]? weights, int pixel, int lanes)
+    /// <summary>Unit weights for a full group when no per-pixel weights are given.</summary>
+    private static readonly float[] Ones = Enumerable.Repeat(1f, ChannelBlocks.Wide).ToArray();
+
+    /// <summary>Weights of a partial pixel group; lanes past the end get weight 0 (their padded logits and targets are 0 too).</summary>
+    private static void TailWeights(float[]? weights, int pixel, int lanes, Span<float> w)
     {
-        Span<float> w = stackalloc float[ChannelBlocks.Lanes];
         w.Clear();
         for (int l = 0; l < lanes; l++) w[l] = weights is null ? 1f : weights[pixel + l];
-        return Vector512.Create((ReadOnlySpan<float>)w);
     }
 
     /// <summary>
-    /// Per-lane w * (-sum_c z_c log softmax_c(x)) = w * (log(sum e^(x-m)) * sum z + sum z (m - x)):
-    /// with z >= 0 both terms are non-negative, so nothing cancels.
+    /// Sum over the group's pixels of w * (-sum_c z_c log softmax_c(x)) = w * (log(sum e^(x-m)) * sum z + sum z (m - x)):
+    /// with z >= 0 both terms are non-negative, so nothing cancels. Zero-padded lanes (x = z = w = 0) add 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    private static Vector512<float> CrossEntropyBlock(ref float x, ref float z, Vector512<float> w, int stride, int channels)
+    private static double CrossEntropyBlock<T>(ref float x, ref float z, ref float w, int stride, int channels) where T : struct, IPixelVector<T>
     {
-        var m = ChannelMax(ref x, stride, channels);
-        Vector512<float> sumExp = default, sumZ = default, sumZd = default;
+        var m = ChannelMax<T>(ref x, stride, channels);
+        T sumExp = T.Zero, sumZ = T.Zero, sumZd = T.Zero;
         for (int c = 0; c < channels; c++)
         {
-            var d = m - LoadAt(ref x, c, stride);
-            var zv = LoadAt(ref z, c, stride);
-            sumExp += SimdMath.Exp(-d);
-            sumZ += zv;
-            sumZd = Vector512.FusedMultiplyAdd(zv, d, sumZd);
+            var d = T.Sub(m, T.Load(ref Row(ref x, c, stride)));
+            var zv = T.Load(ref Row(ref z, c, stride));
+            sumExp = T.Add(sumExp, T.Exp(T.Sub(T.Zero, d)));
+            sumZ = T.Add(sumZ, zv);
+            sumZd = T.Fma(zv, d, sumZd);
         }
-        // Zero-padded lanes (x = z = w = 0) give 0 * (log C * 0 + 0) = 0.
-        return w * Vector512.FusedMultiplyAdd(SimdMath.Log(sumExp), sumZ, sumZd);
+        return T.Sum(T.Mul(T.Load(ref w), T.Fma(T.Log(sumExp), sumZ, sumZd)));
     }
 
-    /// <summary>dx = kw * (softmax(x) * sum z - z); dx may alias x.</summary>
+    /// <summary>dx = k * w * (softmax(x) * sum z - z); dx may alias x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    private static void CrossEntropyGradBlock(ref float x, ref float z, ref float dx, Vector512<float> kw, int stride, int channels)
+    private static void CrossEntropyGradBlock<T>(ref float x, ref float z, ref float dx, ref float w, float k, int stride, int channels)
+        where T : struct, IPixelVector<T>
     {
-        var m = ChannelMax(ref x, stride, channels);
-        Vector512<float> sumExp = default, sumZ = default;
+        var m = ChannelMax<T>(ref x, stride, channels);
+        T sumExp = T.Zero, sumZ = T.Zero;
         for (int c = 0; c < channels; c++)
         {
-            var e = SimdMath.Exp(LoadAt(ref x, c, stride) - m);
-            sumExp += e;
-            sumZ += LoadAt(ref z, c, stride);
-            StoreAt(e, ref dx, c, stride);
+            var e = T.Exp(T.Sub(T.Load(ref Row(ref x, c, stride)), m));
+            sumExp = T.Add(sumExp, e);
+            sumZ = T.Add(sumZ, T.Load(ref Row(ref z, c, stride)));
+            T.Store(e, ref Row(ref dx, c, stride));
         }
-        var a = kw * sumZ / sumExp;
+        var kw = T.Mul(T.Splat(k), T.Load(ref w));
+        var a = T.Div(T.Mul(kw, sumZ), sumExp);
         for (int c = 0; c < channels; c++)
-            StoreAt(a * LoadAt(ref dx, c, stride) - kw * LoadAt(ref z, c, stride), ref dx, c, stride);
+        {
+            ref float rg = ref Row(ref dx, c, stride);
+            T.Store(T.Sub(T.Mul(a, T.Load(ref rg)), T.Mul(kw, T.Load(ref Row(ref z, c, stride)))), ref rg);
+        }
     }
 
     /// <summary>(p, t) -> k * (p - t).</summary>

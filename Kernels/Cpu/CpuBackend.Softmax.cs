@@ -3,8 +3,8 @@ using System.Runtime.Intrinsics;
 
 namespace ILGpuSat.Kernels.Cpu;
 
-// Softmax and log-softmax over the channel axis, one distribution per pixel, vectorised across 16
-// pixels at a time (see ChannelBlocks). Numerically stable: the per-pixel maximum is subtracted
+// Softmax and log-softmax over the channel axis, one distribution per pixel, vectorised across 64
+// or 16 neighbouring pixels held in registers (see ChannelBlocks, PixelVectors). Numerically stable: the per-pixel maximum is subtracted
 // before exponentiating. Every pass reads a value before writing the same index, so y may alias x.
 public sealed partial class CpuBackend
 {
@@ -20,14 +20,12 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Lanes)
-            {
-                SoftmaxBlock(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
-                return;
-            }
+            if (lanes == ChannelBlocks.Wide) SoftmaxBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
+            else if (lanes == ChannelBlocks.Lanes) SoftmaxBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
+            if (lanes >= ChannelBlocks.Lanes) return;
             var s = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(xa, start, hw, c, lanes, s);
-            SoftmaxBlock(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
+            SoftmaxBlock<Px16>(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
             ChannelBlocks.Scatter(s, ya, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(s);
         });
@@ -47,17 +45,14 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Lanes)
-            {
-                SoftmaxGradBlock(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start),
-                    ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
-                return;
-            }
+            if (lanes == ChannelBlocks.Wide) SoftmaxGradBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
+            else if (lanes == ChannelBlocks.Lanes) SoftmaxGradBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
+            if (lanes >= ChannelBlocks.Lanes) return;
             var sy = ChannelBlocks.RentScratch(c);
             var sd = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(ya, start, hw, c, lanes, sy);
             ChannelBlocks.Gather(da, start, hw, c, lanes, sd);
-            SoftmaxGradBlock(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
+            SoftmaxGradBlock<Px16>(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
             ChannelBlocks.Scatter(sd, ga, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(sy);
             ChannelBlocks.ReturnScratch(sd);
@@ -76,14 +71,12 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Lanes)
-            {
-                LogSoftmaxBlock(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
-                return;
-            }
+            if (lanes == ChannelBlocks.Wide) LogSoftmaxBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
+            else if (lanes == ChannelBlocks.Lanes) LogSoftmaxBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
+            if (lanes >= ChannelBlocks.Lanes) return;
             var s = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(xa, start, hw, c, lanes, s);
-            LogSoftmaxBlock(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
+            LogSoftmaxBlock<Px16>(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
             ChannelBlocks.Scatter(s, ya, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(s);
         });
@@ -103,17 +96,14 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Lanes)
-            {
-                LogSoftmaxGradBlock(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start),
-                    ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
-                return;
-            }
+            if (lanes == ChannelBlocks.Wide) LogSoftmaxGradBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
+            else if (lanes == ChannelBlocks.Lanes) LogSoftmaxGradBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
+            if (lanes >= ChannelBlocks.Lanes) return;
             var sy = ChannelBlocks.RentScratch(c);
             var sd = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(ya, start, hw, c, lanes, sy);
             ChannelBlocks.Gather(da, start, hw, c, lanes, sd);
-            LogSoftmaxGradBlock(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
+            LogSoftmaxGradBlock<Px16>(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
             ChannelBlocks.Scatter(sd, ga, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(sy);
             ChannelBlocks.ReturnScratch(sd);
@@ -121,84 +111,88 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Runs body(start, pixel, lanes) for every block of up to 16 pixels: start is the index of
-    /// channel 0 of the block in an NCHW buffer, pixel its index in an [N,1,H,W] buffer.
+    /// Runs body(start, pixel, width) for every pixel group (see ChannelBlocks): start is the index
+    /// of channel 0 of the group in an NCHW buffer, pixel its index in an [N,1,H,W] buffer, width
+    /// 64, 16, or 1..15 for a partial group.
     /// </summary>
     private void ForPixelBlocks(ChannelGeometry g, Action<int, int, int> body)
     {
-        int c = g.C, hw = g.HW, blocks = ChannelBlocks.BlocksPerImage(hw);
-        CpuParallel.For(Threads, g.N * blocks, 3L * ChannelBlocks.Lanes * c, (b0, b1) =>
+        int c = g.C, hw = g.HW, perImage = ChannelBlocks.ItemsPerImage(hw);
+        CpuParallel.For(Threads, g.N * perImage, 3L * ChannelBlocks.Wide * c, (b0, b1) =>
         {
             for (int b = b0; b < b1; b++)
             {
-                int n = b / blocks, j = (b % blocks) * ChannelBlocks.Lanes;
-                body(n * c * hw + j, n * hw + j, Math.Min(ChannelBlocks.Lanes, hw - j));
+                var blk = ChannelBlocks.Locate(b, perImage, c, hw);
+                body(blk.Start, blk.Pixel, blk.Width);
             }
         });
     }
 
+    /// <summary>Row c (channel c) of a group; rows are stride floats apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LoadAt(ref float r, int c, int stride) => Vector512.LoadUnsafe(ref r, (nuint)((long)c * stride));
+    private static ref float Row(ref float block, int c, int stride) => ref Unsafe.Add(ref block, (nint)c * stride);
 
+    /// <summary>Per-pixel maximum over the channels (NaN propagates).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreAt(Vector512<float> v, ref float r, int c, int stride) => v.StoreUnsafe(ref r, (nuint)((long)c * stride));
-
-    /// <summary>Per-lane maximum over the channels (NaN propagates).</summary>
-    private static Vector512<float> ChannelMax(ref float x, int stride, int channels)
+    private static T ChannelMax<T>(ref float x, int stride, int channels) where T : struct, IPixelVector<T>
     {
-        var m = LoadAt(ref x, 0, stride);
-        for (int c = 1; c < channels; c++) m = Vector512.Max(m, LoadAt(ref x, c, stride));
+        var m = T.Load(ref x);
+        for (int c = 1; c < channels; c++) m = T.Max(m, T.Load(ref Row(ref x, c, stride)));
         return m;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    private static void SoftmaxBlock(ref float x, ref float y, int stride, int channels)
+    private static void SoftmaxBlock<T>(ref float x, ref float y, int stride, int channels) where T : struct, IPixelVector<T>
     {
-        var m = ChannelMax(ref x, stride, channels);
-        var sum = Vector512<float>.Zero;
+        var m = ChannelMax<T>(ref x, stride, channels);
+        var sum = T.Zero;
         for (int c = 0; c < channels; c++)
         {
-            var e = SimdMath.Exp(LoadAt(ref x, c, stride) - m);
-            sum += e;
-            StoreAt(e, ref y, c, stride);
+            var e = T.Exp(T.Sub(T.Load(ref Row(ref x, c, stride)), m));
+            sum = T.Add(sum, e);
+            T.Store(e, ref Row(ref y, c, stride));
         }
-        var inv = Vector512<float>.One / sum;
-        for (int c = 0; c < channels; c++) StoreAt(LoadAt(ref y, c, stride) * inv, ref y, c, stride);
+        var inv = T.Div(T.Splat(1f), sum);
+        for (int c = 0; c < channels; c++)
+        {
+            ref float ry = ref Row(ref y, c, stride);
+            T.Store(T.Mul(T.Load(ref ry), inv), ref ry);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    private static void LogSoftmaxBlock(ref float x, ref float y, int stride, int channels)
+    private static void LogSoftmaxBlock<T>(ref float x, ref float y, int stride, int channels) where T : struct, IPixelVector<T>
     {
-        var m = ChannelMax(ref x, stride, channels);
-        var sum = Vector512<float>.Zero;
-        for (int c = 0; c < channels; c++) sum += SimdMath.Exp(LoadAt(ref x, c, stride) - m);
-        var lse = m + SimdMath.Log(sum);
-        for (int c = 0; c < channels; c++) StoreAt(LoadAt(ref x, c, stride) - lse, ref y, c, stride);
+        var m = ChannelMax<T>(ref x, stride, channels);
+        var sum = T.Zero;
+        for (int c = 0; c < channels; c++) sum = T.Add(sum, T.Exp(T.Sub(T.Load(ref Row(ref x, c, stride)), m)));
+        var lse = T.Add(m, T.Log(sum));
+        for (int c = 0; c < channels; c++) T.Store(T.Sub(T.Load(ref Row(ref x, c, stride)), lse), ref Row(ref y, c, stride));
     }
 
     /// <summary>dx = y * (dy - sum_c dy*y).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    private static void SoftmaxGradBlock(ref float y, ref float dy, ref float dx, int stride, int channels)
+    private static void SoftmaxGradBlock<T>(ref float y, ref float dy, ref float dx, int stride, int channels) where T : struct, IPixelVector<T>
     {
-        var dot = Vector512<float>.Zero;
-        for (int c = 0; c < channels; c++) dot = Vector512.FusedMultiplyAdd(LoadAt(ref dy, c, stride), LoadAt(ref y, c, stride), dot);
+        var dot = T.Zero;
+        for (int c = 0; c < channels; c++) dot = T.Fma(T.Load(ref Row(ref dy, c, stride)), T.Load(ref Row(ref y, c, stride)), dot);
         for (int c = 0; c < channels; c++)
         {
-            var yv = LoadAt(ref y, c, stride);
-            StoreAt(yv * (LoadAt(ref dy, c, stride) - dot), ref dx, c, stride);
+            var yv = T.Load(ref Row(ref y, c, stride));
+            T.Store(T.Mul(yv, T.Sub(T.Load(ref Row(ref dy, c, stride)), dot)), ref Row(ref dx, c, stride));
         }
     }
 
     /// <summary>dx = dy - exp(y) * sum_c dy.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    private static void LogSoftmaxGradBlock(ref float y, ref float dy, ref float dx, int stride, int channels)
+    private static void LogSoftmaxGradBlock<T>(ref float y, ref float dy, ref float dx, int stride, int channels) where T : struct, IPixelVector<T>
     {
-        var sum = Vector512<float>.Zero;
-        for (int c = 0; c < channels; c++) sum += LoadAt(ref dy, c, stride);
+        var sum = T.Zero;
+        for (int c = 0; c < channels; c++) sum = T.Add(sum, T.Load(ref Row(ref dy, c, stride)));
         for (int c = 0; c < channels; c++)
         {
-            var e = SimdMath.Exp(LoadAt(ref y, c, stride));
-            StoreAt(Vector512.FusedMultiplyAdd(-e, sum, LoadAt(ref dy, c, stride)), ref dx, c, stride);
+            var e = T.Exp(T.Load(ref Row(ref y, c, stride)));
+            T.Store(T.Sub(T.Load(ref Row(ref dy, c, stride)), T.Mul(e, sum)), ref Row(ref dx, c, stride));
         }
     }
 }
