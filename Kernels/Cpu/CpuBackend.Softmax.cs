@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace ILGpuSat.Kernels.Cpu;
 
 // Softmax and log-softmax over the channel axis, one distribution per pixel, vectorised across 64
-// or 16 neighbouring pixels held in registers (see ChannelBlocks, PixelVectors). Numerically stable: the per-pixel maximum is subtracted
-// before exponentiating. Every pass reads a value before writing the same index, so y may alias x.
+// or 16 neighbouring pixels held in registers (see ChannelBlocks, PixelVectors). Numerically
+// stable: the per-pixel maximum is subtracted before exponentiating. Every pass reads a value
+// before writing the same index, so y may alias x.
 public sealed partial class CpuBackend
 {
     public override void Softmax(DeviceBuffer x, ChannelGeometry g, DeviceBuffer y)
