@@ -131,4 +131,22 @@ public sealed class CudaBackendTests
             Assert.That(a[c], Is.EqualTo(expect).Within(1e-4));
         }
     }
+
+    [Test]
+    public void ReductionsMatchWithWarpSizedGroups()
+    {
+        // The op tests use 16-thread groups; here 128-thread groups (32-wide warps) with several blocks and
+        // channel slices exercise deeper shared-memory trees, as on a GPU.
+        using var wide = Backends.CreateCudaSimulator(warpSize: 32, warpsPerGroup: 4);
+        using var cpu = new CpuBackend { Threads = 1 };
+        string[] ops =
+        [
+            "sum", "sum_of_squares", "channel_sum", "prelu_backward", "prelu_backward_shared", "batch_norm_train",
+            "batch_norm_train_backward", "batch_norm_eval_backward", "mse_loss", "softmax_cross_entropy_weighted",
+        ];
+        var rows = KernelSelfTest.Run(wide, cpu, [new SelfTestShape(3, 5, 9, 23)], include: ops.Contains);
+        TestContext.Out.WriteLine(KernelSelfTest.Table(rows));
+        Assert.That(rows, Has.Count.EqualTo(ops.Length));
+        Assert.That(rows.Where(r => !r.Pass).Select(r => $"{r.Op}: {r.MaxRelError} {r.Error}"), Is.Empty);
+    }
 }
