@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ILGpuSat.Kernels.Cpu.Gemm;
 
 namespace ILGpuSat.Kernels.Cpu.Conv;
@@ -29,6 +30,26 @@ internal static unsafe class DotKernels
             for (int i = 0; i < mr; i++)
                 for (int j = 0; j < nr; j++)
                     c[i * ldc + j] += Dot(len, a + i * lda, b + j * ldb);
+    }
+
+    /// <summary>(sum a, sum b, sum c, sum d) with three horizontal adds instead of four full reductions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        var ab = Avx.HorizontalAdd(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper());
+        var cd = Avx.HorizontalAdd(c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper());
+        var abcd = Avx.HorizontalAdd(ab, cd); // lanes i and i+4 hold the two halves of sum i
+        return abcd.GetLower() + abcd.GetUpper();
+    }
+
+    /// <summary>c[i*ldc] += v[i] for the four rows of a tile column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add4(Vector128<float> v, float* c, nint ldc)
+    {
+        c[0] += v.GetElement(0);
+        c[ldc] += v.GetElement(1);
+        c[2 * ldc] += v.GetElement(2);
+        c[3 * ldc] += v.GetElement(3);
     }
 
     private static float Dot(int len, float* a, float* b)
@@ -91,10 +112,12 @@ internal static unsafe class DotKernels
             s34 = Vector512.FusedMultiplyAdd(x3, y4, s34);
             s35 = Vector512.FusedMultiplyAdd(x3, y5, s35);
         }
-        c[0] += Vector512.Sum(s00); c[1] += Vector512.Sum(s01); c[2] += Vector512.Sum(s02); c[3] += Vector512.Sum(s03); c[4] += Vector512.Sum(s04); c[5] += Vector512.Sum(s05);
-        c[1 * ldc + 0] += Vector512.Sum(s10); c[1 * ldc + 1] += Vector512.Sum(s11); c[1 * ldc + 2] += Vector512.Sum(s12); c[1 * ldc + 3] += Vector512.Sum(s13); c[1 * ldc + 4] += Vector512.Sum(s14); c[1 * ldc + 5] += Vector512.Sum(s15);
-        c[2 * ldc + 0] += Vector512.Sum(s20); c[2 * ldc + 1] += Vector512.Sum(s21); c[2 * ldc + 2] += Vector512.Sum(s22); c[2 * ldc + 3] += Vector512.Sum(s23); c[2 * ldc + 4] += Vector512.Sum(s24); c[2 * ldc + 5] += Vector512.Sum(s25);
-        c[3 * ldc + 0] += Vector512.Sum(s30); c[3 * ldc + 1] += Vector512.Sum(s31); c[3 * ldc + 2] += Vector512.Sum(s32); c[3 * ldc + 3] += Vector512.Sum(s33); c[3 * ldc + 4] += Vector512.Sum(s34); c[3 * ldc + 5] += Vector512.Sum(s35);
+        Add4(Sum4(s00, s10, s20, s30), c + 0, ldc);
+        Add4(Sum4(s01, s11, s21, s31), c + 1, ldc);
+        Add4(Sum4(s02, s12, s22, s32), c + 2, ldc);
+        Add4(Sum4(s03, s13, s23, s33), c + 3, ldc);
+        Add4(Sum4(s04, s14, s24, s34), c + 4, ldc);
+        Add4(Sum4(s05, s15, s25, s35), c + 5, ldc);
     }
 
     /// <summary>c[i*ldc + j] += dot(a row i, b row j) over len floats (a multiple of W) for a 3x4 tile.</summary>
