@@ -100,7 +100,8 @@ public sealed partial class CudaBackend : Backend
     {
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), $"{Name}: cannot allocate a buffer of {length} floats.");
         ThrowIfDisposed();
-        return new CudaBuffer(this, _pool.Rent(Math.Max(length, 1), Name), length);
+        try { return new CudaBuffer(this, _pool.Rent(Math.Max(length, 1), Name), length); }
+        catch (Exception e) when (e is not InsufficientMemoryException && IsDeviceError(e)) { throw DeviceFailure("allocate", $"{length} floats", e); }
     }
 
     internal void Return(MemoryBuffer1D<float, Stride1D.Dense> memory)
@@ -203,10 +204,16 @@ public sealed partial class CudaBackend : Backend
     private static bool IsDeviceError(Exception e) => e is AcceleratorException or InternalCompilerException or OutOfMemoryException
         || e.GetType().Namespace?.StartsWith("ILGPU", StringComparison.Ordinal) == true;
 
+    /// <summary>A device (or, on the simulator, host) allocation failure.</summary>
+    internal static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException
+        || (e is CudaException ce && ((ce.Error ?? "").Contains("OUT_OF_MEMORY", StringComparison.OrdinalIgnoreCase)
+                                      || ce.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)));
+
     private Exception DeviceFailure(string op, string sizes, Exception e)
     {
         string free = FreeMemoryText();
-        if (e is OutOfMemoryException || e.Message.Contains("OUT_OF_MEMORY", StringComparison.OrdinalIgnoreCase))
+        if (IsOutOfMemory(e))
             return new InsufficientMemoryException($"{Name} {op} ({sizes}): the device ran out of memory{free}. Try a smaller batch or crop size.", e);
         return new InvalidOperationException($"{Name} {op} ({sizes}) failed on {_accelerator.Name}: {e.Message}", e);
     }
@@ -264,11 +271,11 @@ public sealed partial class CudaBackend : Backend
                 if (_idle.TryGetValue(size, out var stack) && stack.Count > 0) return stack.Pop();
             }
             try { return New(size); }
-            catch (Exception e) when (e is OutOfMemoryException or AcceleratorException || e.Message.Contains("OUT_OF_MEMORY", StringComparison.OrdinalIgnoreCase))
+            catch (Exception e) when (IsOutOfMemory(e))
             {
                 Trim();
                 try { return New(size); }
-                catch (Exception e2) when (e2 is OutOfMemoryException or AcceleratorException || e2.Message.Contains("OUT_OF_MEMORY", StringComparison.OrdinalIgnoreCase))
+                catch (Exception e2) when (IsOutOfMemory(e2))
                 {
                     string free = accelerator is CudaAccelerator cu ? $"{SafeFree(cu) / (double)(1 << 20):F0} MiB free" : "unknown free memory";
                     throw new InsufficientMemoryException(
