@@ -14,7 +14,7 @@ namespace ILGpuSat.Kernels.Cuda.Conv;
 /// once per thread; the k walk is a division-free <see cref="TapCursor"/>. Out-of-range loads read
 /// index 0 and are masked to zero, so every load is in bounds.
 /// </summary>
-internal static class ConvGemmKernel
+internal static partial class ConvGemmKernel
 {
     [CudaKernel(KernelGrouping.Explicit, MustNotSpill = true)]
     public static void Run(ConvGemmParams p, ArrayView<float> a, ArrayView<float> src, ArrayView<float> output,
@@ -30,17 +30,8 @@ internal static class ConvGemmKernel
         int kBegin = Grid.IdxZ * p.KPerSplit;
         int kEnd = Math.Min(p.K, kBegin + p.KPerSplit);
 
-        // ---- B column of this thread (fixed over K) ----
-        int n = n0 + tid;
-        int nb = n / (p.NI * p.NJ);
-        int nr = n - nb * (p.NI * p.NJ);
-        int ni = nr / p.NJ;
-        int nj = nr - ni * p.NJ;
-        int rowBase = ni * p.RowMul + p.RowAdd;
-        int colBase = nj * p.ColMul + p.ColAdd;
-        // A column past N gets a window far outside the source so that every tap reads as zero.
-        if (n >= p.N) rowBase = -(1 << 29);
-        int srcBase = nb * p.SrcBatch + rowBase * p.SrcW + colBase;
+        var col = BColumn.Of(p, n0 + tid);
+        int srcBase = col.SrcBase, rowBase = col.RowBase, colBase = col.ColBase;
 
         // ---- A fetch position of this thread ----
         int ka = tid & 7;
@@ -72,6 +63,28 @@ internal static class ConvGemmKernel
         }
 
         Epilogue(p, output, bias, scale, shift, slope, acc, m0, n0, ty, tx);
+    }
+
+    /// <summary>Where B column n (fixed over K for a thread) reads its source window.</summary>
+    private struct BColumn
+    {
+        public int SrcBase, RowBase, ColBase;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static BColumn Of(in ConvGemmParams p, int n)
+        {
+            int nb = n / (p.NI * p.NJ);
+            int nr = n - nb * (p.NI * p.NJ);
+            int ni = nr / p.NJ;
+            int nj = nr - ni * p.NJ;
+            BColumn c;
+            c.RowBase = ni * p.RowMul + p.RowAdd;
+            c.ColBase = nj * p.ColMul + p.ColAdd;
+            // A column past N gets a window far outside the source, so that every tap reads as zero.
+            if (n >= p.N) c.RowBase = -(1 << 29);
+            c.SrcBase = nb * p.SrcBatch + c.RowBase * p.SrcW + c.ColBase;
+            return c;
+        }
     }
 
     /// <summary>4 elements of A: row ma + 16i, column k.</summary>

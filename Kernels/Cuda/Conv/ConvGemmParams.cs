@@ -28,6 +28,8 @@ public struct ConvGemmParams
     public int SrcH, SrcW, SrcPlane, SrcBatch;
     public int RowMul, RowAdd, ColMul, ColAdd;
     public int TapsH, TapsW, StepH, StepW;
+    /// <summary>The outer index count of K (K = Channels * TapsH * TapsW); the tap-major kernel needs it to be a multiple of BK.</summary>
+    public int Channels;
     /// <summary>Derived by <see cref="ConvGemmLaunch.Of"/> for <see cref="TapCursor.Next"/>: Dw/Dh where a tap row/plane ends, and the offset jumps there.</summary>
     public int EndW, EndH, RowJump, PlaneJump;
 

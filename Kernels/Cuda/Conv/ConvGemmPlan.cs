@@ -3,10 +3,17 @@ using static ILGpuSat.Kernels.Cuda.Conv.ConvTile;
 namespace ILGpuSat.Kernels.Cuda.Conv;
 
 /// <summary>One launch of <see cref="ConvGemmKernel"/>: its parameters and grid.</summary>
-internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX, int GridY, int Splits)
+internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX, int GridY, int Splits, bool TapMajor)
 {
-    public static ConvGemmLaunch Of(ConvGemmParams p, int splits = 1)
+    /// <summary>
+    /// Completes the derived fields. <paramref name="allowTapMajor"/>: K may be walked tap-major
+    /// (<see cref="ConvGemmKernel.RunTapMajor"/>), used when the channel count allows it; the weight gradient
+    /// keeps pixel-major K, whose A rows (dy) are contiguous in it.
+    /// </summary>
+    public static ConvGemmLaunch Of(ConvGemmParams p, int splits = 1, bool allowTapMajor = false)
     {
+        int taps = p.TapsH * p.TapsW;
+        p.Channels = taps > 0 ? p.K / taps : 0;
         p.EndW = p.TapsW * p.StepW;
         p.EndH = p.TapsH * p.StepH;
         p.RowJump = p.StepH * p.SrcW - p.EndW;
@@ -17,7 +24,8 @@ internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX,
         // (buffers themselves start 256-byte aligned).
         p.OutVec4 = p.JStep == 1 && p.NJ % 4 == 0 && p.N % 4 == 0 && p.J0 % 4 == 0 && p.OutW % 4 == 0
             && p.OutPlane % 4 == 0 && p.OutBatch % 4 == 0 && p.OutSplit % 4 == 0 && (p.I0 * p.OutW) % 4 == 0 ? 1 : 0;
-        return new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits);
+        bool tapMajor = allowTapMajor && splits == 1 && p.K > 0 && p.Channels % BK == 0;
+        return new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits, tapMajor);
     }
 }
 
@@ -50,7 +58,7 @@ internal static class ConvGemmPlan
             OutBatch = g.OutC * oh * ow, OutPlane = oh * ow, OutW = ow, I0 = 0, IStep = 1, J0 = 0, JStep = 1,
         };
         p.KPerSplit = p.K;
-        return ConvGemmLaunch.Of(p);
+        return ConvGemmLaunch.Of(p, allowTapMajor: true);
     }
 
     /// <summary>
@@ -87,7 +95,7 @@ internal static class ConvGemmPlan
                     I0 = ph.Pixel0, IStep = g.StrideH, J0 = pw.Pixel0, JStep = g.StrideW,
                 };
                 p.KPerSplit = p.K;
-                launches.Add(ConvGemmLaunch.Of(p));
+                launches.Add(ConvGemmLaunch.Of(p, allowTapMajor: true));
             }
         }
         return launches;

@@ -5,7 +5,7 @@ using ILGPU;
 namespace ILGpuSat.Kernels.Cuda.Conv;
 
 /// <summary>
-/// The block tiling shared by the three implicit-GEMM convolution kernels. Each block computes a
+/// The block tiling of the implicit-GEMM convolution kernel (all three passes). Each block computes a
 /// BM x BN tile of C = A (BM x K) * B (K x BN), stepping through K in slices of BK that are staged in
 /// double-buffered shared memory (one barrier per slice: the next slice is fetched into registers
 /// while the current one is multiplied, then stored into the other buffer).
@@ -28,15 +28,14 @@ internal static class ConvTile
     /// <summary>Shared floats of one stage (A then B); two stages are allocated.</summary>
     public const int Stage = ASlice + BSlice;
     public const int SharedFloats = 2 * Stage;
-    public const int SharedBytes = SharedFloats * sizeof(float);
 
     /// <summary>The block size every conv GEMM kernel must be launched with.</summary>
     public static KernelConfig Config(int gridX, int gridY, int gridZ = 1) => new(new Index3D(gridX, gridY, gridZ), new Index3D(Threads, 1, 1));
 
     /// <summary>
     /// Multiplies the BK-deep slice staged at <paramref name="stage"/> (float offset, multiple of 4) into
-    /// the register tile: per k two 16-byte loads of A, two of B and 64 FMAs. Written out for all 8 k
-    /// (ILGPU does not unroll loops) so that every shared load is a base pointer plus a constant offset.
+    /// the register tile: per k two 16-byte loads of A, two of B and 64 FMAs. ILGPU does not unroll loops,
+    /// so two k are written out per iteration, each shared load a base pointer plus a constant offset.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Tile8x8 MultiplySlice(ArrayView<F4> smem, int stage, int ty, int tx, Tile8x8 c)
@@ -72,14 +71,6 @@ internal static class ConvTile
         c.R7 = Row8.Fma(c.R7, a1.W, b0, b1);
         return c;
     }
-
-    /// <summary>Tile row (0..63) of register row r (0..7) of thread row ty.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int RowOf(int ty, int r) => (r < 4 ? 0 : 32 - 4) + ty * 4 + r;
-
-    /// <summary>Tile column (0..127) of register column c (0..7) of thread column tx.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int ColOf(int tx, int c) => (c < 4 ? 0 : 64 - 4) + tx * 4 + c;
 }
 
 /// <summary>Four floats read from shared memory as one 16-byte load.</summary>
@@ -101,16 +92,10 @@ internal struct Row8
         c.C4 += a * b1.X; c.C5 += a * b1.Y; c.C6 += a * b1.Z; c.C7 += a * b1.W;
         return c;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Get(int i) => i switch { 0 => C0, 1 => C1, 2 => C2, 3 => C3, 4 => C4, 5 => C5, 6 => C6, _ => C7 };
 }
 
 /// <summary>A thread's 8x8 accumulator tile, held in registers (64 scalars; never indexed dynamically).</summary>
 internal struct Tile8x8
 {
     public Row8 R0, R1, R2, R3, R4, R5, R6, R7;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Row8 Row(int r) => r switch { 0 => R0, 1 => R1, 2 => R2, 3 => R3, 4 => R4, 5 => R5, 6 => R6, _ => R7 };
 }

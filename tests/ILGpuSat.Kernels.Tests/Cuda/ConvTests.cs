@@ -35,6 +35,9 @@ public class ConvTests
         yield return Case("3x3 stride 2 dilation 2 pad 0", 1, 2, 9, 9, 3, 3, 3, 2, 0, 2);
         yield return Case("3x3 pad 1, 8x12 (vector-store epilogue), M=65", 2, 4, 8, 12, 65, 3, 3, 1, 1, 1);
         yield return Case("5x5 pad 2 on 3x4, one output channel", 2, 3, 3, 4, 1, 5, 5, 1, 2, 1);
+        // Channel counts that are multiples of 8 take the tap-major kernel (forward: C, data gradient: K).
+        yield return Case("tap-major: 3x3 stride 2 pad 1, 16 -> 72 channels", 2, 16, 7, 9, 72, 3, 3, 2, 1, 1);
+        yield return Case("tap-major: 3x3 dilation 2 pad 2, 8 -> 8 channels, 8x12", 2, 8, 8, 12, 8, 3, 3, 1, 2, 2);
     }
 
     private static TestCaseData Case(string name, int n, int c, int h, int w, int k, int r, int s, int stride, int pad, int dil) =>
@@ -116,10 +119,11 @@ public class ConvTests
     [TestCase(1, 1, 0, TestName = "ConvTranspose 3x3 stride 1 pad 1 (SR decoder)")]
     [TestCase(2, 1, 0, TestName = "ConvTranspose 4x4 stride 2 pad 1 (feedback deconv)")]
     [TestCase(2, 1, 1, TestName = "ConvTranspose 3x3 stride 2 pad 1 output_padding 1")]
-    public void TransposedConvolutionMatchesItsDefinition(int stride, int pad, int outPad)
+    [TestCase(2, 1, 0, 16, TestName = "ConvTranspose 4x4 stride 2 pad 1, 16 input channels (tap-major)")]
+    public void TransposedConvolutionMatchesItsDefinition(int stride, int pad, int outPad, int inC = 3)
     {
         int kernel = stride == 2 && outPad == 0 ? 4 : 3;
-        int n = 2, inC = 3, inH = 5, inW = 4, outC = 4;
+        int n = 2, inH = 5, inW = 4, outC = 4;
         var rng = new Random(5);
         float[] x = Random(rng, n * inC * inH * inW), w = Random(rng, inC * outC * kernel * kernel);
         var expected = ConvTranspose(n, inC, inH, inW, outC, kernel, kernel, x, w, stride, pad, outPad, 1, out int outH, out int outW);
