@@ -59,11 +59,13 @@ public sealed partial class CpuBackend
         CheckResample(op, dx, dy, planes, inH, inW, outH, outW);
         var ry = LinearTaps(inH, outH);
         var rx = LinearTaps(inW, outW);
+        var cols = new TapRanges(rx.I0, rx.I1, inW);
         var da = HostArray(dy);
         var ga = HostArray(dx);
         int inPlane = inH * inW, outPlane = outH * outW;
         // The adjoint of the separable forward: output rows are scattered (vector axpy) into
-        // per-input-row accumulators of width outW, then each is scattered along W into dx.
+        // per-input-row accumulators of width outW, then each input column gathers its
+        // contributions along W (a gather, so no read-modify-write chains through memory).
         CpuParallel.For(Threads, planes, 4L * outPlane, (p0, p1) =>
         {
             var acc = ArrayPool<float>.Shared.Rent(inH * outW);
@@ -78,9 +80,8 @@ public sealed partial class CpuBackend
                         AxpyRow(ry.L0[oh], da, src, acc, ry.I0[oh] * outW, outW);
                         AxpyRow(ry.L1[oh], da, src, acc, ry.I1[oh] * outW, outW);
                     }
-                    ga.AsSpan(p * inPlane, inPlane).Clear();
                     for (int ih = 0; ih < inH; ih++)
-                        HorizontalRowAdjoint(acc, ih * outW, rx, ga, p * inPlane + ih * inW, outW);
+                        HorizontalRowAdjoint(acc, ih * outW, rx, cols, ga, p * inPlane + ih * inW, inW);
                 }
             }
             finally
@@ -127,11 +128,12 @@ public sealed partial class CpuBackend
         CheckResample(op, dx, dy, planes, inH, inW, outH, outW);
         var srcRow = NearestTaps(inH, outH);
         var srcCol = NearestTaps(inW, outW);
+        var cols = new TapRanges(srcCol, srcCol, inW);
         var da = HostArray(dy);
         var ga = HostArray(dx);
         int inPlane = inH * inW, outPlane = outH * outW;
-        // Rows first (vector adds of the output rows that share a source row), then each summed
-        // row is scattered along W.
+        // Rows first (vector adds of the output rows that share a source row), then each input
+        // column of the summed row gathers its range of outputs.
         CpuParallel.For(Threads, planes, outPlane, (p0, p1) =>
         {
             var acc = ArrayPool<float>.Shared.Rent(outW);
@@ -147,7 +149,13 @@ public sealed partial class CpuBackend
                         Array.Copy(da, p * outPlane + oh * outW, acc, 0, outW);
                         for (oh++; oh < outH && srcRow[oh] == ih; oh++) AxpyRow(1f, da, p * outPlane + oh * outW, acc, 0, outW);
                         int row = p * inPlane + ih * inW;
-                        for (int ow = 0; ow < outW; ow++) ga[row + srcCol[ow]] += acc[ow];
+                        for (int iw = 0; iw < inW; iw++)
+                        {
+                            // The outputs reading input column iw form one range: a gather, no read-modify-write chain.
+                            float sum = 0;
+                            for (int ow = cols.Start0[iw]; ow < cols.End0[iw]; ow++) sum += acc[ow];
+                            ga[row + iw] = sum;
+                        }
                     }
                 }
             }
@@ -192,21 +200,22 @@ public sealed partial class CpuBackend
                                    + Unsafe.Add(ref l1, ow) * Unsafe.Add(ref rx, Unsafe.Add(ref i1, ow));
     }
 
-    /// <summary>dx[row + c0] += w0*src[o + ow]; dx[row + c1] += w1*src[o + ow] (adjoint of HorizontalRow).</summary>
+    /// <summary>
+    /// dx[row + i] = sum of w0*src[o + ow] over the outputs whose first tap is i, plus w1*src[o + ow]
+    /// over those whose second tap is i: the adjoint of HorizontalRow, written as a gather.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
-    private static void HorizontalRowAdjoint(float[] src, int o, Taps t, float[] dx, int row, int outW)
+    private static void HorizontalRowAdjoint(float[] src, int o, Taps t, TapRanges r, float[] dx, int row, int inW)
     {
         ref float rs = ref Unsafe.Add(ref SimdMath.At(src), o);
-        ref float rd = ref Unsafe.Add(ref SimdMath.At(dx), row);
-        ref int i0 = ref MemoryMarshal.GetArrayDataReference(t.I0);
-        ref int i1 = ref MemoryMarshal.GetArrayDataReference(t.I1);
         ref float l0 = ref SimdMath.At(t.L0);
         ref float l1 = ref SimdMath.At(t.L1);
-        for (int ow = 0; ow < outW; ow++)
+        for (int i = 0; i < inW; i++)
         {
-            float v = Unsafe.Add(ref rs, ow);
-            Unsafe.Add(ref rd, Unsafe.Add(ref i0, ow)) += Unsafe.Add(ref l0, ow) * v;
-            Unsafe.Add(ref rd, Unsafe.Add(ref i1, ow)) += Unsafe.Add(ref l1, ow) * v;
+            float sum = 0;
+            for (int ow = r.Start0[i]; ow < r.End0[i]; ow++) sum += Unsafe.Add(ref l0, ow) * Unsafe.Add(ref rs, ow);
+            for (int ow = r.Start1[i]; ow < r.End1[i]; ow++) sum += Unsafe.Add(ref l1, ow) * Unsafe.Add(ref rs, ow);
+            dx[row + i] = sum;
         }
     }
 
@@ -408,6 +417,36 @@ public sealed partial class CpuBackend
     {
         public readonly int[] I0 = new int[n], I1 = new int[n];
         public readonly float[] L0 = new float[n], L1 = new float[n];
+    }
+
+    /// <summary>
+    /// For each input index i, the output ranges [Start0, End0) whose first tap is i and
+    /// [Start1, End1) whose second tap is i. Tap indices never decrease along the output (linear
+    /// and nearest resizes are monotone), so each set of outputs is one contiguous range.
+    /// </summary>
+    private sealed class TapRanges
+    {
+        public readonly int[] Start0, End0, Start1, End1;
+
+        public TapRanges(int[] first, int[] second, int inSize)
+        {
+            Start0 = new int[inSize];
+            End0 = new int[inSize];
+            Start1 = new int[inSize];
+            End1 = new int[inSize];
+            Fill(first, Start0, End0);
+            Fill(second, Start1, End1);
+        }
+
+        private static void Fill(int[] taps, int[] start, int[] end)
+        {
+            for (int o = 0; o < taps.Length; o++)
+            {
+                int i = taps[o];
+                if (o == 0 || taps[o - 1] != i) start[i] = o;
+                end[i] = o + 1;
+            }
+        }
     }
 
     /// <summary>PyTorch's compute_source_index_and_lambda for align_corners=false.</summary>
