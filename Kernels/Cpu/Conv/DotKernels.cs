@@ -26,10 +26,36 @@ internal static unsafe class DotKernels
     {
         if (Wide && mr == 4 && nr == 6) Tile4x6(len, a, lda, b, ldb, c, ldc);
         else if (!Wide && mr == 3 && nr == 4) Tile3x4(len, a, lda, b, ldb, c, ldc);
+        else if (Wide)
+            // Edge tiles (few output channels, e.g. a final 32->1 conv): one row at a time, still 6 accumulators.
+            for (int i = 0; i < mr; i++) Row1x6(len, a + i * lda, b, ldb, nr, c + i * ldc);
         else
             for (int i = 0; i < mr; i++)
                 for (int j = 0; j < nr; j++)
                     c[i * ldc + j] += Dot(len, a + i * lda, b + j * ldb);
+    }
+
+    /// <summary>c[j] += dot(a, b row j) for j &lt; nr (at most 6); missing rows re-read row 0 and are dropped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row1x6(int len, float* a, float* b, nint ldb, int nr, float* c)
+    {
+        float* b0 = b, b1 = nr > 1 ? b + ldb : b, b2 = nr > 2 ? b + 2 * ldb : b;
+        float* b3 = nr > 3 ? b + 3 * ldb : b, b4 = nr > 4 ? b + 4 * ldb : b, b5 = nr > 5 ? b + 5 * ldb : b;
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default;
+        for (int p = 0; p < len; p += 16)
+        {
+            var x = Vector512.Load(a + p);
+            s0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b0 + p), s0);
+            s1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b1 + p), s1);
+            s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b2 + p), s2);
+            s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b3 + p), s3);
+            s4 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b4 + p), s4);
+            s5 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b5 + p), s5);
+        }
+        var sums = Sum4(s0, s1, s2, s3);
+        for (int j = 0; j < Math.Min(nr, 4); j++) c[j] += sums.GetElement(j);
+        if (nr > 4) c[4] += Vector512.Sum(s4);
+        if (nr > 5) c[5] += Vector512.Sum(s5);
     }
 
     /// <summary>(sum a, sum b, sum c, sum d) with three horizontal adds instead of four full reductions.</summary>
