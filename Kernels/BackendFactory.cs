@@ -66,12 +66,18 @@ public static class Backends
     /// <summary>
     /// The CUDA backend's kernels on ILGPU's CPU accelerator (one OS thread per GPU thread; slow, for
     /// tests). The simulated device has <paramref name="warpSize"/> x <paramref name="warpsPerGroup"/>
-    /// threads per group, so explicitly grouped kernels run with small, non-trivial blocks.
+    /// threads per group, so explicitly grouped kernels run with small, non-trivial blocks. With
+    /// <paramref name="boundsChecks"/> every view access is checked against the buffer's length (a kernel
+    /// reading past a buffer would otherwise read the pooled allocation's slack unnoticed).
     /// </summary>
-    public static CudaBackend CreateCudaSimulator(int warpSize = 4, int warpsPerGroup = 4, int multiprocessors = 1)
+    public static CudaBackend CreateCudaSimulator(int warpSize = 4, int warpsPerGroup = 4, int multiprocessors = 1, bool boundsChecks = true)
     {
         var device = new CPUDevice(warpSize, warpsPerGroup, multiprocessors);
-        var context = Context.Create(b => Configure(b.CPU(device)));
+        var context = Context.Create(b =>
+        {
+            Configure(b.CPU(device));
+            if (boundsChecks) b.Assertions();
+        });
         try
         {
             var accelerator = device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel);
