@@ -198,9 +198,6 @@ public sealed partial class CudaBackend : Backend
         return (new Index1D(e), e);
     }
 
-    /// <summary>The launch extent of <see cref="GridStride"/> alone (the kernel must then receive the stride as an argument).</summary>
-    internal Index1D GridStrideExtent(long n) => GridStride((int)Math.Min(n, int.MaxValue)).Extent;
-
     private static bool IsDeviceError(Exception e) => e is AcceleratorException or InternalCompilerException or OutOfMemoryException
         || e.GetType().Namespace?.StartsWith("ILGPU", StringComparison.Ordinal) == true;
 
