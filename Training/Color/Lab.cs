@@ -109,49 +109,35 @@ public static class Lab
         });
     }
 
-    // Forward direction in double: a* = 500 (f(X) - f(Y)) amplifies float rounding of f (ulp 1.2e-7
-    // near 1) to ~6e-5, too close to the 1e-4 budget against skimage's float64; double lanes cost
-    // about 2x here and keep the error below 1e-6. Inputs and outputs stay float planes.
+    // Forward direction: a* = 500 (f(X) - f(Y)) amplifies float rounding of f (ulp 1.2e-7 near 1)
+    // to ~6e-5, too close to the 1e-4 budget against skimage's float64. So the powers are guessed
+    // in float (8 lanes of exp/log) and polished by one Newton step in double, which squares the
+    // guess's ~3e-7 relative error away; the matrix and the differences run in double.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RgbToLabVector(Vector<float> r, Vector<float> g, Vector<float> b,
                                        out Vector<float> l, out Vector<float> a, out Vector<float> bb)
     {
-        Vector.Widen(r, out var r0, out var r1);
-        Vector.Widen(g, out var g0, out var g1);
-        Vector.Widen(b, out var b0, out var b1);
-        RgbToLabDouble(r0, g0, b0, out var l0, out var a0, out var bb0);
-        RgbToLabDouble(r1, g1, b1, out var l1, out var a1, out var bb1);
-        l = Vector.Narrow(l0, l1); a = Vector.Narrow(a0, a1); bb = Vector.Narrow(bb0, bb1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RgbToLabDouble(Vector<double> r, Vector<double> g, Vector<double> b,
-                                       out Vector<double> l, out Vector<double> a, out Vector<double> bb)
-    {
-        r = SrgbToLinear(r); g = SrgbToLinear(g); b = SrgbToLinear(b);
-        var x = (r * M00 + g * M01 + b * M02) * (1.0 / WhiteX);
-        var y = (r * M10 + g * M11 + b * M12) * (1.0 / WhiteY);
-        var z = (r * M20 + g * M21 + b * M22) * (1.0 / WhiteZ);
-        x = LabF(x); y = LabF(y); z = LabF(z);
-        l = y * 116.0 - new Vector<double>(16.0);
-        a = (x - y) * 500.0;
-        bb = (y - z) * 200.0;
+        SrgbToLinear(r, out var r0, out var r1);
+        SrgbToLinear(g, out var g0, out var g1);
+        SrgbToLinear(b, out var b0, out var b1);
+        LabF((r0 * M00 + g0 * M01 + b0 * M02) * (1.0 / WhiteX), (r1 * M00 + g1 * M01 + b1 * M02) * (1.0 / WhiteX), out var x0, out var x1);
+        LabF((r0 * M10 + g0 * M11 + b0 * M12) * (1.0 / WhiteY), (r1 * M10 + g1 * M11 + b1 * M12) * (1.0 / WhiteY), out var y0, out var y1);
+        LabF((r0 * M20 + g0 * M21 + b0 * M22) * (1.0 / WhiteZ), (r1 * M20 + g1 * M21 + b1 * M22) * (1.0 / WhiteZ), out var z0, out var z1);
+        var sixteen = new Vector<double>(16.0);
+        l = Vector.Narrow(y0 * 116.0 - sixteen, y1 * 116.0 - sixteen);
+        a = Vector.Narrow((x0 - y0) * 500.0, (x1 - y1) * 500.0);
+        bb = Vector.Narrow((y0 - z0) * 200.0, (y1 - z1) * 200.0);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> LVector(Vector<float> r, Vector<float> g, Vector<float> b)
     {
-        Vector.Widen(r, out var r0, out var r1);
-        Vector.Widen(g, out var g0, out var g1);
-        Vector.Widen(b, out var b0, out var b1);
-        return Vector.Narrow(LDouble(r0, g0, b0), LDouble(r1, g1, b1));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<double> LDouble(Vector<double> r, Vector<double> g, Vector<double> b)
-    {
-        var y = SrgbToLinear(r) * M10 + SrgbToLinear(g) * M11 + SrgbToLinear(b) * M12;
-        return LabF(y * (1.0 / WhiteY)) * 116.0 - new Vector<double>(16.0);
+        SrgbToLinear(r, out var r0, out var r1);
+        SrgbToLinear(g, out var g0, out var g1);
+        SrgbToLinear(b, out var b0, out var b1);
+        LabF((r0 * M10 + g0 * M11 + b0 * M12) * (1.0 / WhiteY), (r1 * M10 + g1 * M11 + b1 * M12) * (1.0 / WhiteY), out var y0, out var y1);
+        var sixteen = new Vector<double>(16.0);
+        return Vector.Narrow(y0 * 116.0 - sixteen, y1 * 116.0 - sixteen);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -167,12 +153,28 @@ public static class Lab
         bb = LinearToSrgb(x * I20 + y * I21 + z * I22);
     }
 
-    // sRGB decompanding: ((c + 0.055) / 1.055)^2.4 above 0.04045, c / 12.92 below (skimage rgb2xyz).
+    // sRGB decompanding (skimage rgb2xyz): x^2.4 with x = (c + 0.055) / 1.055 above 0.04045,
+    // c / 12.92 below; returned as two double halves. Newton on y^5 = x^12 refines the float guess.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<double> SrgbToLinear(Vector<double> c)
+    private static void SrgbToLinear(Vector<float> c, out Vector<double> lo, out Vector<double> hi)
     {
-        var hi = Pow((c + new Vector<double>(0.055)) * (1.0 / 1.055), 2.4);
-        return Vector.ConditionalSelect(Vector.GreaterThan(c, new Vector<double>(0.04045)), hi, c * (1.0 / 12.92));
+        var guess = Vector.Exp(Vector.Log((c + new Vector<float>(0.055f)) * (1f / 1.055f)) * 2.4f);
+        Vector.Widen(c, out var c0, out var c1);
+        Vector.Widen(guess, out var g0, out var g1);
+        lo = RefinePow24(c0, g0);
+        hi = RefinePow24(c1, g1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<double> RefinePow24(Vector<double> c, Vector<double> y)
+    {
+        var x = (c + new Vector<double>(0.055)) * (1.0 / 1.055);
+        var x2 = x * x;
+        var x4 = x2 * x2;
+        var y2 = y * y;
+        var y4 = y2 * y2;
+        var refined = y - (y4 * y - x4 * x4 * x4) / (y4 * 5.0);
+        return Vector.ConditionalSelect(Vector.GreaterThan(c, new Vector<double>(0.04045)), refined, c * (1.0 / 12.92));
     }
 
     // Companding plus skimage's final clip to [0, 1] (xyz2rgb).
@@ -184,12 +186,23 @@ public static class Lab
         return Vector.Min(Vector.Max(v, Vector<float>.Zero), Vector<float>.One);
     }
 
-    // f(t) = cbrt(t) above 0.008856, 7.787 t + 16/116 below (skimage xyz2lab).
+    // f(t) = cbrt(t) above 0.008856, 7.787 t + 16/116 below (skimage xyz2lab), on two double
+    // halves; the cube root is a float guess refined by one Newton step in double.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<double> LabF(Vector<double> t)
+    private static void LabF(Vector<double> t0, Vector<double> t1, out Vector<double> f0, out Vector<double> f1)
     {
-        var cube = Pow(t, 1.0 / 3.0);
-        return Vector.ConditionalSelect(Vector.GreaterThan(t, new Vector<double>(0.008856)), cube,
+        var guess = Vector.Exp(Vector.Log(Vector.Narrow(t0, t1)) * (1f / 3f));
+        Vector.Widen(guess, out var g0, out var g1);
+        f0 = RefineCbrt(t0, g0);
+        f1 = RefineCbrt(t1, g1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<double> RefineCbrt(Vector<double> t, Vector<double> g)
+    {
+        var g2 = g * g;
+        var refined = g - (g2 * g - t) / (g2 * 3.0);
+        return Vector.ConditionalSelect(Vector.GreaterThan(t, new Vector<double>(0.008856)), refined,
                                         t * 7.787 + new Vector<double>(16.0 / 116.0));
     }
 
@@ -203,8 +216,6 @@ public static class Lab
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Pow(Vector<float> x, float p) => Vector.Exp(Vector.Log(x) * p);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<double> Pow(Vector<double> x, double p) => Vector.Exp(Vector.Log(x) * p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Load(ReadOnlySpan<float> s, int i) => new(s[i..]);

@@ -33,7 +33,10 @@ corners = np.array([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)], dtype=np
 knee = f32(np.stack([np.linspace(0.03, 0.05, 30)] * 3, axis=1) * [1.0, 0.7, 1.3])
 rgb = np.clip(np.concatenate([rgb, corners, knee]), 0, 1)
 lab = rgb2lab(rgb[None]).reshape(-1, 3)
-dump("rgb2lab.json", {"rgb": rgb.tolist(), "lab": lab.tolist()})
+# Out-of-range RGB (skimage does not clip float input): negatives take the linear branch.
+wild = f32(rng.uniform(-0.2, 1.2, (40, 3)))
+dump("rgb2lab.json", {"rgb": np.concatenate([rgb, wild]).tolist(),
+                      "lab": np.concatenate([lab, rgb2lab(wild[None]).reshape(-1, 3)]).tolist()})
 
 # ---- Lab -> sRGB: in gamut (from the colours above) and far out of gamut, where skimage clips
 # Z at 0 (with a warning) and the final RGB to [0, 1].
