@@ -13,7 +13,8 @@ public readonly record struct SampleOrigin(string File, int X, int Y, int Dihedr
 /// </summary>
 public sealed class TrainingBatch
 {
-    internal TrainingBatch(long index, int count, int patchSize, int targetSize)
+    /// <summary>An empty (zero) batch of <paramref name="count"/> samples.</summary>
+    public TrainingBatch(long index, int count, int patchSize, int targetSize)
     {
         Index = index;
         Count = count;

@@ -162,3 +162,41 @@ public class PatchDatasetTests
         return Enumerable.Range(0, n).Select(_ => ds.NextBatch()).ToList();
     }
 }
+
+public class PatchDatasetEndToEndTests
+{
+    [Test]
+    public void BatchSampleEqualsTheRecipeRecomputedByHand()
+    {
+        using var fx = new DataFixtures();
+        var folder = fx.Folder("e2e");
+        fx.WritePng(folder, "a.png", 150, 123, 1);
+        fx.WritePng(folder, "b.png", 130, 140, 2);
+        // Default Resize = MATLAB bicubic from Training/Resampling.
+        using var ds = PatchDataset.Open(new PatchDatasetOptions { SatelliteInputs = [folder], BatchSize = 3, Seed = 4, Workers = 2, ShuffleBuffer = 4 });
+        var batch = ds.NextBatch();
+        var maker = new PatchMaker(new PatchResampler(96, 4, PatchResampler.MatlabBicubic));
+        var encoder = new SoftEncoder(AbBins.Default, 5, 5f);
+        var weights = ColorPrior.ImageNet.RebalancingWeights();
+        int pp = 96 * 96, tt = 24 * 24;
+        for (int s = 0; s < batch.Count; s++)
+        {
+            var o = batch.Origins[s];
+            var image = ILGpuSat.Training.Imagery.ImageReader.Read(o.File);
+            var rec = maker.Make(image.Planes, image.Width, image.Height, o.X, o.Y, o.File);
+            var expected = new float[pp];
+            Dihedral.Apply(rec.Input, expected, 96, o.Dihedral);
+            Assert.That(batch.Input.AsSpan(s * pp, pp).ToArray(), Is.EqualTo(expected), $"sample {s} input");
+            Dihedral.Apply(rec.SrTarget, expected, 96, o.Dihedral);
+            Assert.That(batch.SrTarget.AsSpan(s * pp, pp).ToArray(), Is.EqualTo(expected), $"sample {s} SR target");
+            var (a, b) = (new float[tt], new float[tt]);
+            Dihedral.Apply(rec.A, a, 24, o.Dihedral);
+            Dihedral.Apply(rec.B, b, 24, o.Dihedral);
+            var colour = new float[313 * tt];
+            encoder.Encode(a, b, colour);
+            Assert.That(batch.ColorTarget.AsSpan(s * 313 * tt, 313 * tt).ToArray(), Is.EqualTo(colour), $"sample {s} colour");
+            for (int p = 0; p < tt; p++)
+                Assert.That(batch.Weights[s * tt + p], Is.EqualTo((float)weights[AbBins.Default.Nearest(a[p], b[p])]), $"sample {s} weight {p}");
+        }
+    }
+}
