@@ -49,6 +49,7 @@ internal static unsafe class SubPixelBackwardData
                 float* packed = (float*)(((nint)packedRaw + 63) & ~(nint)63);
                 foreach (var ph in phases) PackSubKernel(w, g, ph, sub, packed + ph.PackedOffset, mk);
 
+                var jobs = new List<DirectJob<PhaseSink>>(phases.Length);
                 foreach (var ph in phases)
                 {
                     if (ph.Pixels == 0) continue;
@@ -62,8 +63,9 @@ internal static unsafe class SubPixelBackwardData
                     // dy seen as a stride-1 convolution input: output q reads dy rows q0 + q - (J-1) + j'.
                     var shape = new ConvShape(outC, g.OutH, g.OutW, ph.TapsH, ph.TapsW, 1, 1,
                         ph.TapsH - 1 - ph.Q0H, ph.TapsW - 1 - ph.Q0W, 1, 1, ph.QH, ph.QW);
-                    DirectConv.Run(dy, g.N, shape, packed + ph.PackedOffset, inC, sink, threads);
+                    jobs.Add(new DirectJob<PhaseSink>(shape, packed + ph.PackedOffset, sink));
                 }
+                if (jobs.Count > 0) DirectConv.RunMany(dy, g.N, jobs.ToArray(), inC, threads);
             }
         }
         finally
