@@ -10,7 +10,7 @@ namespace ILGpuSat.Kernels.Cuda;
 public sealed partial class CudaBackend
 {
     private Action<AcceleratorStream, KernelConfig, ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _convGemm, _convGemmTapMajor;
+        ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _convGemm, _convGemmTapMajor, _convGemmRowSlice;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int>? _convSumSplits;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int>? _convPlaneSums;
 
@@ -132,11 +132,15 @@ public sealed partial class CudaBackend
     {
         if (_accelerator.MaxNumThreadsPerGroup < ConvTile.Threads)
             throw new NotSupportedException($"{op}: the convolution kernels need {ConvTile.Threads} threads per group; {_accelerator.Name} allows {_accelerator.MaxNumThreadsPerGroup} (create the simulator with warpSize * warpsPerGroup >= {ConvTile.Threads}).");
-        var kernel = launch.TapMajor
-            ? Cached(ref _convGemmTapMajor, acc => acc.LoadKernel<ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvGemmKernel.RunTapMajor))
-            : Cached(ref _convGemm, acc => acc.LoadKernel<ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvGemmKernel.Run));
+        var kernel = launch.Walk switch
+        {
+            ConvGemmWalk.TapMajor => Cached(ref _convGemmTapMajor, acc => acc.LoadKernel<ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvGemmKernel.RunTapMajor)),
+            ConvGemmWalk.RowSlice => Cached(ref _convGemmRowSlice, acc => acc.LoadKernel<ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvGemmKernel.RunRowSlice)),
+            _ => Cached(ref _convGemm, acc => acc.LoadKernel<ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvGemmKernel.Run)),
+        };
         var p = launch.Params;
         var config = ConvTile.Config(launch.GridX, launch.GridY, launch.Splits);
         string sizes = $"input [{g.N},{g.InC},{g.InH},{g.InW}], weight [{g.OutC},{g.InC},{g.KH},{g.KW}], GEMM {p.M}x{p.N}x{p.K}";

@@ -3,7 +3,18 @@ using static ILGpuSat.Kernels.Cuda.Conv.ConvTile;
 namespace ILGpuSat.Kernels.Cuda.Conv;
 
 /// <summary>One launch of <see cref="ConvGemmKernel"/>: its parameters and grid.</summary>
-internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX, int GridY, int Splits, bool TapMajor)
+/// <summary>How a kernel walks K (see the three ConvGemmKernel entry points).</summary>
+internal enum ConvGemmWalk
+{
+    /// <summary><see cref="ConvGemmKernel.Run"/>: any geometry, row by row.</summary>
+    General,
+    /// <summary><see cref="ConvGemmKernel.RunTapMajor"/>: K reordered tap-major; Channels % BK == 0, no split-K.</summary>
+    TapMajor,
+    /// <summary><see cref="ConvGemmKernel.RunRowSlice"/>: TapsW % BK == 0, each slice one row of K.</summary>
+    RowSlice,
+}
+
+internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX, int GridY, int Splits, ConvGemmWalk Walk)
 {
     /// <summary>
     /// Completes the derived fields. <paramref name="allowTapMajor"/>: K may be walked tap-major
@@ -24,8 +35,11 @@ internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX,
         // (buffers themselves start 256-byte aligned).
         p.OutVec4 = p.JStep == 1 && p.NJ % 4 == 0 && p.N % 4 == 0 && p.J0 % 4 == 0 && p.OutW % 4 == 0
             && p.OutPlane % 4 == 0 && p.OutBatch % 4 == 0 && p.OutSplit % 4 == 0 && (p.I0 * p.OutW) % 4 == 0 ? 1 : 0;
-        bool tapMajor = allowTapMajor && splits == 1 && p.K > 0 && p.Channels % BK == 0;
-        return new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits, tapMajor);
+        var walk = allowTapMajor && splits == 1 && p.K > 0 && p.Channels % BK == 0 ? ConvGemmWalk.TapMajor
+            // Row slices need every slice start (multiples of KPerSplit and of BK) to begin a row of K.
+            : p.K > 0 && p.TapsW % BK == 0 && p.KPerSplit % BK == 0 ? ConvGemmWalk.RowSlice
+            : ConvGemmWalk.General;
+        return new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits, walk);
     }
 }
 
