@@ -71,9 +71,13 @@ public static class KernelSelfTest
             h.Run((b, p) => b.BatchNormEvalBackward(p(x), p(dy), p(gamma), p(rm), p(rv), s.G, 1e-5f, p(dx), p(dg), p(db)));
             return null;
         }),
-        ("conv2d", (h, s) => Conv(h, s, "forward")),
-        ("conv2d_backward_data", (h, s) => Conv(h, s, "data")),
-        ("conv2d_backward_weight", (h, s) => Conv(h, s, "weight")),
+        ("conv2d", (h, s) => Conv(h, s, "forward", Conv3x3(s))),
+        ("conv2d_backward_data", (h, s) => Conv(h, s, "data", Conv3x3(s))),
+        ("conv2d_backward_weight", (h, s) => Conv(h, s, "weight", Conv3x3(s))),
+        ("conv2d_stride2", (h, s) => Conv(h, s, "forward", Conv3x3(s, stride: 2))),
+        ("conv2d_backward_weight_stride2", (h, s) => Conv(h, s, "weight", Conv3x3(s, stride: 2))),
+        ("conv_transpose2d_4x4_stride2", (h, s) => Conv(h, s, "data", Transpose4x4(s))),
+        ("conv_transpose2d_4x4_stride2_weight", (h, s) => Conv(h, s, "weight", Transpose4x4(s))),
         ("copy_channels", (h, s) =>
         {
             if (s.C < 2) return "needs C >= 2";
@@ -142,7 +146,7 @@ public static class KernelSelfTest
     /// <summary>Whether a case applies to a shape (pooling and 3x3 convolutions need 2x2 planes, and so on).</summary>
     public static bool Applies(string op, SelfTestShape s) => op switch
     {
-        _ when op.StartsWith("max_pool", StringComparison.Ordinal) || op.StartsWith("conv", StringComparison.Ordinal) => s.H >= 2 && s.W >= 2,
+        _ when op.StartsWith("max_pool", StringComparison.Ordinal) || op.StartsWith("conv2d", StringComparison.Ordinal) => s.H >= 2 && s.W >= 2,
         "copy_channels" => s.C >= 2,
         _ when op.StartsWith("batch_norm_train", StringComparison.Ordinal) && !op.EndsWith("backward", StringComparison.Ordinal) => (long)s.N * s.HW >= 2,
         _ => true,
@@ -243,10 +247,16 @@ public static class KernelSelfTest
         return null;
     }
 
-    private static string? Conv(Harness h, SelfTestShape s, string pass)
+    private static Conv2dGeometry Conv3x3(SelfTestShape s, int stride = 1) =>
+        new(s.N, s.C, s.H, s.W, s.C % 7 + 2, 3, 3, stride, stride, 1, 1);
+
+    /// <summary>ConvTranspose2d(C -> C%5+1, 4x4, stride 2, padding 1) (the decoder's 2x upsampling) as the adjoint convolution.</summary>
+    private static Conv2dGeometry Transpose4x4(SelfTestShape s) =>
+        Conv2dGeometry.ForTranspose(s.N, s.C, s.H, s.W, s.C % 5 + 1, 4, 4, 2, 2, 1, 1);
+
+    /// <summary>pass "forward": conv2d; "data": its input gradient (= the transposed convolution); "weight": its weight and bias gradients.</summary>
+    private static string? Conv(Harness h, SelfTestShape s, string pass, Conv2dGeometry g)
     {
-        if (s.H < 2 || s.W < 2) return "needs H, W >= 2";
-        var g = new Conv2dGeometry(s.N, s.C, s.H, s.W, s.C % 7 + 2, 3, 3, 1, 1, 1, 1);
         if (pass == "forward")
         {
             var x = h.In(g.InputLength); var w = h.In(g.WeightLength); var bias = h.In(g.OutC); var y = h.Out(g.OutputLength);
