@@ -137,10 +137,10 @@ public static class KernelSelfTest
     /// <summary>Every op case name, in contract order.</summary>
     public static IReadOnlyList<string> OpNames { get; } = Cases.Select(c => c.Name).ToArray();
 
-    /// <summary>Shapes covering batch 1 and 3, 1/3/313 channels, odd sizes and tiny spatial extents.</summary>
+    /// <summary>Shapes covering batch 1 and 3, 1/3/313 channels, odd sizes, tiny spatial extents and a single element.</summary>
     public static IReadOnlyList<SelfTestShape> SmallShapes { get; } =
     [
-        new(1, 1, 7, 9), new(3, 3, 7, 9), new(2, 313, 1, 3), new(3, 2, 2, 2), new(1, 3, 5, 1),
+        new(1, 1, 7, 9), new(3, 3, 7, 9), new(2, 313, 1, 3), new(3, 2, 2, 2), new(1, 3, 5, 1), new(1, 1, 1, 1),
     ];
 
     /// <summary>Whether a case applies to a shape (pooling and 3x3 convolutions need 2x2 planes, and so on).</summary>
