@@ -87,10 +87,11 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
         {
             next = await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (ChannelClosedException e) when (e.InnerException is not null)
+        catch (ChannelClosedException e)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
+            // The planner stopped: rethrow its failure, or report the disposal that stopped it.
+            if (e.InnerException is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw new ObjectDisposedException(nameof(PatchDataset), "PatchDataset was disposed while a batch was awaited.");
         }
         return await next.ConfigureAwait(false);
     }

@@ -200,3 +200,31 @@ public class PatchDatasetEndToEndTests
         }
     }
 }
+
+public class PatchDatasetFailureTests
+{
+    [Test]
+    public void DecodeFailureAfterIndexingIsSkippedOrRaisedFromNextBatch()
+    {
+        using var fx = new DataFixtures();
+        var folder = fx.Folder("late");
+        fx.WritePng(folder, "good.png", 100, 100, 1);
+        // A valid PNG header (size 120x120) followed by garbage: indexing accepts it, decoding fails.
+        var header = File.ReadAllBytes(fx.WritePng(folder, "tmp.png", 120, 120, 2)).Take(33).ToArray();
+        File.Delete(Path.Combine(folder, "tmp.png"));
+        File.WriteAllBytes(Path.Combine(folder, "late.png"), header.Concat(new byte[64]).ToArray());
+        var options = new PatchDatasetOptions { SatelliteInputs = [folder], BatchSize = 4, ShuffleBuffer = 2, Workers = 2, Resize = DataFixtures.LinearResize };
+
+        using (var ds = PatchDataset.Open(options))
+        {
+            Assert.That(ds.Satellite.Images, Has.Count.EqualTo(2), "the header is readable");
+            ds.NextBatch();
+            ds.NextBatch();
+            Assert.That(ds.Statistics.SkippedUnreadable, Is.EqualTo(1), "counted once however often it is visited");
+            Assert.That(ds.Statistics.Failures.Single(), Does.Contain("late.png"));
+        }
+        using var strict = PatchDataset.Open(options with { FailOnUnreadable = true });
+        var ex = Assert.Catch(() => { for (int i = 0; i < 4; i++) strict.NextBatch(); });
+        Assert.That(ex!.Message, Does.Contain("late.png"));
+    }
+}
