@@ -15,6 +15,7 @@ public static class Program
             ProfileCommand.Create(),
             KernelsCommand.Create(),
             SelfTestCommand.Create(),
+            PriorCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
