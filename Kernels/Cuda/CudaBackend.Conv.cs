@@ -6,7 +6,9 @@ namespace ILGpuSat.Kernels.Cuda;
 
 // Convolutions as implicit GEMMs (Kernels/Cuda/Conv/): forward with a fused per-channel epilogue, the data
 // gradient (also the transposed convolution) as one GEMM per stride phase, and the weight gradient as a
-// split-K GEMM whose slices are summed in a fixed order, with the bias gradient as a per-channel reduction.
+// split-K GEMM whose slices are summed in a fixed order, with the bias gradient as per-(channel, image)
+// plane sums added in order. No float atomics: results are deterministic. ConvGemmPlan picks, per launch,
+// the kernel whose K walk fits the geometry (general, tap-major, row-slice).
 public sealed partial class CudaBackend
 {
     private Action<AcceleratorStream, KernelConfig, ConvGemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>,
@@ -50,7 +52,7 @@ public sealed partial class CudaBackend
             if (preluWeight.Length != 1 && preluWeight.Length != g.OutC)
                 throw new ArgumentException($"{op}: PReLU weight holds {preluWeight.Length} floats; it must be 1 (shared) or OutC = {g.OutC}.");
             pv = View(preluWeight, op, "preluWeight");
-            preluMode = preluWeight.Length == 1 && g.OutC != 1 ? 1 : 2;
+            preluMode = preluWeight.Length == 1 ? 1 : 2;
         }
         var launch = ConvGemmPlan.Forward(g);
         var p = launch.Params;
