@@ -33,89 +33,52 @@ internal static unsafe class DirectConv
     /// </summary>
     public static void Run<TSink>(float* x, int n, ConvShape s, float* packedA, int m, TSink sink, int threads)
         where TSink : struct, IConvRowSink
-        => RunMany(x, n, [new DirectJob<TSink>(s, packedA, sink)], m, threads);
-
-    /// <summary>
-    /// Several convolutions of the same input (the stride phases of a transposed convolution),
-    /// each with its own shape, packed weight (m rows) and sink, in one parallel pass for the
-    /// padding and one for the GEMMs, so that small phases do not each pay a thread hand-off.
-    /// </summary>
-    public static void RunMany<TSink>(float* x, int n, DirectJob<TSink>[] jobs, int m, int threads)
-        where TSink : struct, IConvRowSink
     {
         var mk = MicroKernel.Best;
-        int mr = mk.MR, nr = mk.NR, mPad = Packing.RoundUp(m, mr);
-        var plans = new Plan[jobs.Length];
-        long paddedTotal = 0;
-        int offsetTotal = 0, padItems = 0, items = 0;
-        for (int i = 0; i < jobs.Length; i++)
-        {
-            var s = jobs[i].Shape;
-            int hp = s.OH + (s.KH - 1) * s.DH, wp = s.OW + (s.KW - 1) * s.DW;
-            long plane = (long)hp * wp;
-            // The last tile of a row of B may read up to NR - 1 floats past the image: zero slack.
-            long imageStride = s.C * plane + nr + 16;
-            int wide = (s.OH - 1) * wp + s.OW;
-            // Wide-column blocks: at most GemmCore.NC, evened out, enough items for every thread.
-            int count = Math.Max((wide + GemmCore.NC - 1) / GemmCore.NC, (2 * threads + n - 1) / n);
-            int block = Math.Max(nr, Packing.RoundUp((wide + count - 1) / count, nr));
-            int blocks = (wide + block - 1) / block;
-            plans[i] = new Plan(hp, wp, plane, imageStride, wide, block, blocks, paddedTotal, offsetTotal, padItems, items);
-            paddedTotal += n * imageStride;
-            offsetTotal += s.K;
-            padItems += n * s.C;
-            items += n * blocks;
-            if (paddedTotal > Array.MaxLength - 64 || s.C * plane > int.MaxValue)
-                throw new ArgumentException($"cpu conv2d: padded input of {n} x {s.C} x {hp} x {wp} floats is too large.");
-        }
+        int mr = mk.MR, nr = mk.NR, k = s.K, mPad = Packing.RoundUp(m, mr);
+        int hp = s.OH + (s.KH - 1) * s.DH, wp = s.OW + (s.KW - 1) * s.DW;
+        long plane = (long)hp * wp;
+        // The last tile of a row of B may read up to NR - 1 floats past the image: zero slack.
+        long imageStride = s.C * plane + nr + 16;
+        if ((long)n * imageStride > Array.MaxLength || s.C * plane > int.MaxValue)
+            throw new ArgumentException($"cpu conv2d: padded input of {n} x {s.C} x {hp} x {wp} floats is too large.");
+        int wide = (s.OH - 1) * wp + s.OW;
 
-        float[] paddedArray = ArrayPool<float>.Shared.Rent((int)paddedTotal + 16);
-        int[] offsetArray = ArrayPool<int>.Shared.Rent(Math.Max(1, offsetTotal));
+        // Wide-column blocks: at most GemmCore.NC, evened out, enough items for every thread.
+        int count = Math.Max((wide + GemmCore.NC - 1) / GemmCore.NC, (2 * threads + n - 1) / n);
+        int block = Math.Max(nr, Packing.RoundUp((wide + count - 1) / count, nr));
+        int blocks = (wide + block - 1) / block;
+
+        float[] paddedArray = ArrayPool<float>.Shared.Rent((int)(n * imageStride) + 16);
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(k);
         try
         {
             fixed (float* paddedRaw = paddedArray)
-            fixed (int* offsetBase = offsetArray)
+            fixed (int* offsets = offsetArray)
             {
-                float* paddedBase = (float*)(((nint)paddedRaw + 63) & ~(nint)63);
-                for (int i = 0; i < jobs.Length; i++)
-                {
-                    var s = jobs[i].Shape;
-                    var pl = plans[i];
-                    int* offsets = offsetBase + pl.OffsetStart;
-                    for (int c = 0, r = 0; c < s.C; c++)
-                        for (int kh = 0; kh < s.KH; kh++)
-                            for (int kw = 0; kw < s.KW; kw++)
-                                offsets[r++] = (int)(c * pl.Plane + (long)kh * s.DH * pl.Wp + kw * s.DW);
-                }
+                float* padded = (float*)(((nint)paddedRaw + 63) & ~(nint)63);
+                for (int c = 0, r = 0; c < s.C; c++)
+                    for (int kh = 0; kh < s.KH; kh++)
+                        for (int kw = 0; kw < s.KW; kw++)
+                            offsets[r++] = (int)(c * plane + (long)kh * s.DH * wp + kw * s.DW);
 
-                nint px = (nint)x, pPadded = (nint)paddedBase, pOff = (nint)offsetBase;
-                ParallelWork.Run(threads, padItems, item =>
-                {
-                    int i = FindJob(plans, item, padding: true);
-                    var s = jobs[i].Shape;
-                    var pl = plans[i];
-                    int local = item - pl.FirstPadItem, img = local / s.C, c = local % s.C;
-                    PadPlane((float*)px + ((long)img * s.C + c) * s.InputPlane, s, pl.Hp, pl.Wp,
-                        (float*)pPadded + pl.PaddedStart + img * pl.ImageStride + c * pl.Plane, c == s.C - 1);
-                });
+                nint px = (nint)x, pPadded = (nint)padded, pA = (nint)packedA, pOff = (nint)offsets;
+                ParallelWork.Run(threads, n * s.C, item =>
+                    PadPlane((float*)px + (long)item * s.InputPlane, s, hp, wp,
+                        (float*)pPadded + item / s.C * imageStride + item % s.C * plane, item % s.C == s.C - 1));
 
-                ParallelWork.Run(threads, items, item =>
+                ParallelWork.Run(threads, n * blocks, item =>
                 {
-                    int i = FindJob(plans, item, padding: false);
-                    var job = jobs[i];
-                    var s = job.Shape;
-                    var pl = plans[i];
-                    int k = s.K, local = item - pl.FirstItem, img = local / pl.Blocks;
-                    int j0 = local % pl.Blocks * pl.Block, nc = Math.Min(pl.Block, pl.Wide - j0);
+                    int img = item / blocks, j0 = item % blocks * block, nc = Math.Min(block, wide - j0);
                     int ldt = Packing.RoundUp(nc, nr);
                     // Whole tiles only: the result block is padded to MR rows and NR columns.
                     float* result = Scratch.Get(Scratch.Slot.Conv, (long)mPad * ldt);
-                    float* image = (float*)pPadded + pl.PaddedStart + img * pl.ImageStride + j0;
+                    float* image = (float*)pPadded + img * imageStride + j0;
                     for (int k0 = 0; k0 < k; k0 += GemmCore.KC)
                     {
                         int kc = Math.Min(GemmCore.KC, k - k0);
-                        float* blockA = job.PackedA + (long)k0 * mPad;
-                        int* blockOffsets = (int*)pOff + pl.OffsetStart + k0;
+                        float* blockA = (float*)pA + (long)k0 * mPad;
+                        int* blockOffsets = (int*)pOff + k0;
                         for (int ir = 0; ir < mPad; ir += mr)
                             for (int jr = 0; jr < nc; jr += nr)
                                 mk.RunIndirect(kc, blockA + (long)ir * kc, blockOffsets, image + jr, result + (long)ir * ldt + jr, ldt, k0 > 0);
@@ -125,8 +88,8 @@ internal static unsafe class DirectConv
                     // Hand over the valid part (ow < OW) of each wide row in the block.
                     for (int j = j0; j < j0 + nc;)
                     {
-                        int oh = j / pl.Wp, ow = j - oh * pl.Wp, run = Math.Min(j0 + nc - j, pl.Wp - ow);
-                        if (ow < s.OW) job.Sink.Write(img, oh, ow, Math.Min(run, s.OW - ow), result + (j - j0), ldt);
+                        int oh = j / wp, ow = j - oh * wp, run = Math.Min(j0 + nc - j, wp - ow);
+                        if (ow < s.OW) sink.Write(img, oh, ow, Math.Min(run, s.OW - ow), result + (j - j0), ldt);
                         j += run;
                     }
                 });
@@ -137,17 +100,6 @@ internal static unsafe class DirectConv
             ArrayPool<int>.Shared.Return(offsetArray);
             ArrayPool<float>.Shared.Return(paddedArray);
         }
-    }
-
-    /// <summary>Where one job's padded images, tap offsets and work items sit.</summary>
-    private readonly record struct Plan(int Hp, int Wp, long Plane, long ImageStride, int Wide, int Block, int Blocks,
-        long PaddedStart, int OffsetStart, int FirstPadItem, int FirstItem);
-
-    private static int FindJob(Plan[] plans, int item, bool padding)
-    {
-        int i = plans.Length - 1;
-        while (i > 0 && (padding ? plans[i].FirstPadItem : plans[i].FirstItem) > item) i--;
-        return i;
     }
 
     /// <summary>padded[r, q] = x[r - PH, q - PW] inside the input, 0 outside (PH/PW may be negative: a crop).</summary>
@@ -169,14 +121,6 @@ internal static unsafe class DirectConv
         }
         if (lastOfImage) Im2Col.Clear(padded + (long)hp * wp, MicroKernel.Best.NR + 16);
     }
-}
-
-/// <summary>One convolution of a <see cref="DirectConv.RunMany"/> call.</summary>
-internal readonly unsafe struct DirectJob<TSink>(ConvShape shape, float* packedA, TSink sink) where TSink : struct, IConvRowSink
-{
-    public readonly ConvShape Shape = shape;
-    public readonly float* PackedA = packedA;
-    public readonly TSink Sink = sink;
 }
 
 /// <summary>Forward output: y[img, o, oh, ow] = result + bias[o].</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ILGpuSat.Kernels.Cpu.Conv;
 
@@ -91,7 +92,21 @@ internal static unsafe class Im2Col
             if (hi < run) Clear(dst + hi, run - hi);
             return;
         }
-        for (int r = 0, iw = ow * sw + dw; r < run; r++, iw += sw)
+        int r0 = 0;
+        if (sw == 2 && Vector512.IsHardwareAccelerated)
+        {
+            // Stride 2 (downsampling convs): 16 outputs from two loads and one even-lane permute,
+            // while the 32 floats read stay inside the row.
+            int iw0 = ow * 2 + dw;
+            for (; r0 < run && iw0 + 2 * r0 < 0; r0++) dst[r0] = 0f;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            for (; r0 + 16 <= run && iw0 + 2 * r0 + 32 <= w; r0 += 16)
+            {
+                float* src = line + iw0 + 2 * r0;
+                Vector512.Store(Avx512F.PermuteVar16x32x2(Vector512.Load(src), even, Vector512.Load(src + 16)), dst + r0);
+            }
+        }
+        for (int r = r0, iw = (ow + r0) * sw + dw; r < run; r++, iw += sw)
             dst[r] = (uint)iw < (uint)w ? line[iw] : 0f;
     }
 

@@ -49,7 +49,9 @@ internal static unsafe class SubPixelBackwardData
                 float* packed = (float*)(((nint)packedRaw + 63) & ~(nint)63);
                 foreach (var ph in phases) PackSubKernel(w, g, ph, sub, packed + ph.PackedOffset, mk);
 
-                var jobs = new List<DirectJob<PhaseSink>>(phases.Length);
+                // Phases run one after another, each padding its copy of dy right before using it: a
+                // single parallel pass over all phases measured ~30% slower on the 4x4 s2 deconv
+                // (every padded copy built before any is used, so they have left the cache).
                 foreach (var ph in phases)
                 {
                     if (ph.Pixels == 0) continue;
@@ -63,9 +65,8 @@ internal static unsafe class SubPixelBackwardData
                     // dy seen as a stride-1 convolution input: output q reads dy rows q0 + q - (J-1) + j'.
                     var shape = new ConvShape(outC, g.OutH, g.OutW, ph.TapsH, ph.TapsW, 1, 1,
                         ph.TapsH - 1 - ph.Q0H, ph.TapsW - 1 - ph.Q0W, 1, 1, ph.QH, ph.QW);
-                    jobs.Add(new DirectJob<PhaseSink>(shape, packed + ph.PackedOffset, sink));
+                    DirectConv.Run(dy, g.N, shape, packed + ph.PackedOffset, inC, sink, threads);
                 }
-                if (jobs.Count > 0) DirectConv.RunMany(dy, g.N, jobs.ToArray(), inC, threads);
             }
         }
         finally
