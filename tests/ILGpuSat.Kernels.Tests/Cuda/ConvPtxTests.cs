@@ -45,19 +45,28 @@ public class ConvPtxTests
             : EntryPointDescription.FromImplicitlyGroupedKernel(kernel);
         var compiled = (PTXCompiledKernel)backend.Compile(entry, default);
 
-        string dir = Path.Combine(Path.GetTempPath(), $"ilgpusat-ptx-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        string ptx = Path.Combine(dir, $"{kernel.DeclaringType!.Name}.{kernel.Name}.ptx");
-        File.WriteAllText(ptx, compiled.PTXAssembly);
-        var psi = new ProcessStartInfo(ptxas, ["-arch=sm_90", "-v", ptx, "-o", ptx + ".cubin"])
+        string dir = Directory.CreateTempSubdirectory("ilgpusat-convptx-").FullName;
+        string report;
+        int exitCode;
+        try
         {
-            RedirectStandardError = true, RedirectStandardOutput = true,
-        };
-        using var proc = Process.Start(psi)!;
-        string report = proc.StandardError.ReadToEnd() + proc.StandardOutput.ReadToEnd();
-        proc.WaitForExit();
+            string ptx = Path.Combine(dir, $"{kernel.DeclaringType!.Name}.{kernel.Name}.ptx");
+            File.WriteAllText(ptx, compiled.PTXAssembly);
+            var psi = new ProcessStartInfo(ptxas, ["-arch=sm_90", "-v", ptx, "-o", ptx + ".cubin"])
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true,
+            };
+            using var proc = Process.Start(psi)!;
+            report = proc.StandardError.ReadToEnd() + proc.StandardOutput.ReadToEnd();
+            proc.WaitForExit();
+            exitCode = proc.ExitCode;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
         TestContext.Out.WriteLine(report);
-        Assert.That(proc.ExitCode, Is.Zero, $"ptxas failed:\n{report}");
+        Assert.That(exitCode, Is.Zero, $"ptxas failed:\n{report}");
 
         int Field(string pattern) => Regex.Match(report, pattern) is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
         int registers = Field(@"Used (\d+) registers");
