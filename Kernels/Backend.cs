@@ -65,6 +65,8 @@ public abstract class Backend : IDisposable
     public abstract void Multiply(DeviceBuffer a, DeviceBuffer b, DeviceBuffer y);
     /// <summary>y = alpha * x</summary>
     public abstract void Scale(DeviceBuffer x, float alpha, DeviceBuffer y);
+    /// <summary>y = sqrt(x) (the global gradient norm from its sum of squares)</summary>
+    public abstract void Sqrt(DeviceBuffer x, DeviceBuffer y);
     /// <summary>y += alpha * x (gradient accumulation)</summary>
     public abstract void Axpy(float alpha, DeviceBuffer x, DeviceBuffer y);
 

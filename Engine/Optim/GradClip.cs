@@ -35,23 +35,8 @@ public static class GradClip
             backend.ClipByGlobalNorm(g.Buffer, sumOfSquares.Buffer, maxNorm);
             g.MarkModified();
         }
-        Sqrt(backend, sumOfSquares, total);
+        backend.Sqrt(sumOfSquares.Buffer, total.Buffer);
         sumOfSquares.Dispose();
         return total;
-    }
-
-    /// <summary>
-    /// total = sqrt(s) on the device. The backend has no sqrt kernel; batch norm in eval mode with
-    /// x = s, running_var = s, mean 0, gamma 1, beta 0 computes s / sqrt(s + eps) = sqrt(s)
-    /// (eps = 1e-30, a normal float that survives flush-to-zero, so s = 0 gives 0 rather than 0/0).
-    /// </summary>
-    private static void Sqrt(Backend backend, Tensor s, Tensor result)
-    {
-        var one = new ChannelGeometry(1, 1, 1);
-        using var zero = backend.Allocate(1);
-        using var unit = backend.Allocate(1);
-        backend.Fill(zero, 0f);
-        backend.Fill(unit, 1f);
-        backend.BatchNormEval(s.Buffer, unit, zero, zero, s.Buffer, one, 1e-30f, result.Buffer);
     }
 }

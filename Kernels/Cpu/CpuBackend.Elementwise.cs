@@ -60,6 +60,14 @@ public sealed partial class CpuBackend
         MapElements(new ScaleOp(alpha), HostArray(x), HostArray(y), n);
     }
 
+    public override void Sqrt(DeviceBuffer x, DeviceBuffer y)
+    {
+        int n = (int)y.Length;
+        using var _ = Profile("sqrt", n, 8.0 * n);
+        CheckLength("sqrt", "x", x, n);
+        MapElements(new SqrtOp(), HostArray(x), HostArray(y), n);
+    }
+
     public override void Axpy(float alpha, DeviceBuffer x, DeviceBuffer y)
     {
         int n = (int)y.Length;
@@ -94,6 +102,12 @@ public sealed partial class CpuBackend
         private readonly Vector512<float> _alpha = Vector512.Create(alpha);
         public Vector512<float> Apply(Vector512<float> x) => x * _alpha;
         public float Apply(float x) => x * alpha;
+    }
+
+    private readonly struct SqrtOp : IUnaryMap
+    {
+        public Vector512<float> Apply(Vector512<float> x) => Vector512.Sqrt(x);
+        public float Apply(float x) => MathF.Sqrt(x);
     }
 
     /// <summary>(x, y) -> y + alpha * x.</summary>

@@ -9,6 +9,7 @@ public sealed partial class CudaBackend
 {
     private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, float>? _fill;
     private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, float, ArrayView<float>>? _fillFromScalar, _scale;
+    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>>? _sqrt;
     private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _add, _multiply, _reluBackward;
     private Action<AcceleratorStream, Index1D, int, int, float, ArrayView<float>, ArrayView<float>>? _axpy;
     private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>>? _relu;
@@ -74,6 +75,17 @@ public sealed partial class CudaBackend
         var k = Cached(ref _scale, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, float, ArrayView<float>>(ElementwiseKernels.Scale));
         var (e, s) = GridStride(n);
         Launch("scale", n, () => k(Stream, e, n, s, vx, alpha, vy));
+    }
+
+    public override void Sqrt(DeviceBuffer x, DeviceBuffer y)
+    {
+        using var _ = Profile("sqrt", y.Length, 8.0 * y.Length);
+        int n = Count("sqrt", y.Length);
+        var vx = View(x, "sqrt", "x", n);
+        var vy = View(y, "sqrt", "y");
+        var k = Cached(ref _sqrt, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Sqrt));
+        var (e, s) = GridStride(n);
+        Launch("sqrt", n, () => k(Stream, e, n, s, vx, vy));
     }
 
     public override void Axpy(float alpha, DeviceBuffer x, DeviceBuffer y)

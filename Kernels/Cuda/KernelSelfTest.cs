@@ -37,6 +37,7 @@ public static class KernelSelfTest
         ("add", (h, s) => { var a = h.In(s.Len); var c = h.In(s.Len); var y = h.Out(s.Len); h.Run((b, p) => b.Add(p(a), p(c), p(y))); return null; }),
         ("multiply", (h, s) => { var a = h.In(s.Len); var c = h.In(s.Len); var y = h.Out(s.Len); h.Run((b, p) => b.Multiply(p(a), p(c), p(y))); return null; }),
         ("scale", (h, s) => { var x = h.In(s.Len); var y = h.Out(s.Len); h.Run((b, p) => b.Scale(p(x), -1.75f, p(y))); return null; }),
+        ("sqrt", (h, s) => { var x = h.In(s.Len, Positive); var y = h.Out(s.Len); h.Run((b, p) => b.Sqrt(p(x), p(y))); return null; }),
         ("axpy", (h, s) => { var x = h.In(s.Len); var y = h.Out(s.Len); h.Run((b, p) => b.Axpy(0.625f, p(x), p(y))); return null; }),
         ("relu", (h, s) => { var x = h.In(s.Len); var y = h.Out(s.Len); h.Run((b, p) => b.Relu(p(x), p(y))); return null; }),
         ("relu_backward", (h, s) => { var x = h.In(s.Len); var dy = h.In(s.Len); var dx = h.Out(s.Len); h.Run((b, p) => b.ReluBackward(p(x), p(dy), p(dx))); return null; }),

@@ -42,6 +42,12 @@ internal static class ElementwiseKernels
     }
 
     [CudaKernel(KernelGrouping.Implicit)]
+    public static void Sqrt(Index1D index, int n, int stride, ArrayView<float> x, ArrayView<float> y)
+    {
+        for (int i = index; i < n; i += stride) y[i] = MathF.Sqrt(x[i]);
+    }
+
+    [CudaKernel(KernelGrouping.Implicit)]
     public static void Axpy(Index1D index, int n, int stride, float alpha, ArrayView<float> x, ArrayView<float> y)
     {
         for (int i = index; i < n; i += stride) y[i] += alpha * x[i];

@@ -34,6 +34,12 @@ public class ElementwiseOpsTests : CpuOpsTestBase
         AssertClose(Get(y), Map(a, b, (u, v) => u * v), "multiply");
         B.Scale(ba, -1.7f, y);
         AssertClose(Get(y), Map(a, v => -1.7f * v), "scale");
+        using (var abs = B.Allocate(n))
+        {
+            B.Upload(a.Select(MathF.Abs).ToArray(), abs);
+            B.Sqrt(abs, y);
+            AssertClose(Get(y), Map(a, v => Math.Sqrt(Math.Abs(v))), "sqrt");
+        }
         B.Copy(bb, y);
         B.Axpy(0.3f, ba, y);
         AssertClose(Get(y), Map(a, b, (u, v) => v + 0.3f * u), "axpy");
