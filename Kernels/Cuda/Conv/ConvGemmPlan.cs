@@ -2,7 +2,6 @@ using static ILGpuSat.Kernels.Cuda.Conv.ConvTile;
 
 namespace ILGpuSat.Kernels.Cuda.Conv;
 
-/// <summary>One launch of <see cref="ConvGemmKernel"/>: its parameters and grid.</summary>
 /// <summary>How a kernel walks K (see the three ConvGemmKernel entry points).</summary>
 internal enum ConvGemmWalk
 {
@@ -14,6 +13,7 @@ internal enum ConvGemmWalk
     RowSlice,
 }
 
+/// <summary>One launch of <see cref="ConvGemmKernel"/>: its parameters, grid and K walk.</summary>
 internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX, int GridY, int Splits, ConvGemmWalk Walk)
 {
     /// <summary>
@@ -36,7 +36,7 @@ internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX,
         p.OutVec4 = p.JStep == 1 && p.NJ % 4 == 0 && p.N % 4 == 0 && p.J0 % 4 == 0 && p.OutW % 4 == 0
             && p.OutPlane % 4 == 0 && p.OutBatch % 4 == 0 && p.OutSplit % 4 == 0 && (p.I0 * p.OutW) % 4 == 0 ? 1 : 0;
         var walk = allowTapMajor && splits == 1 && p.K > 0 && p.Channels % BK == 0 ? ConvGemmWalk.TapMajor
-            // Row slices need every slice start (multiples of KPerSplit and of BK) to begin a row of K.
+            // With TapsW % BK == 0 and every slice starting at a multiple of BK, no slice crosses a row of K.
             : p.K > 0 && p.TapsW % BK == 0 && p.KPerSplit % BK == 0 ? ConvGemmWalk.RowSlice
             : ConvGemmWalk.General;
         return new(p, (p.N + BN - 1) / BN, (p.M + BM - 1) / BM, splits, walk);
