@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using ILGpuSat.Engine.Verification;
 using NUnit.Framework;
 
 namespace ILGpuSat.Engine.Tests.Golden;
@@ -24,35 +25,16 @@ internal static class GoldenFiles
         return JsonDocument.Parse(File.ReadAllBytes(file));
     }
 
+    /// <summary>
+    /// tests/golden is the parent of the ops folder <see cref="GoldenOps.Find"/> locates (ILGPUSAT_REPO,
+    /// else walking up from the test directory, the current directory, the program directory and
+    /// this source file's compile-time folder).
+    /// </summary>
     private static string FindGoldenRoot()
     {
-        var tried = new List<string>();
-        foreach (var start in StartDirectories())
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                tried.Add(dir.FullName);
-                if (File.Exists(System.IO.Path.Combine(dir.FullName, "ILGpuSat.sln")))
-                {
-                    var golden = System.IO.Path.Combine(dir.FullName, "tests", "golden");
-                    if (File.Exists(System.IO.Path.Combine(golden, "ops", "manifest.json")))
-                        return golden;
-                }
-            }
-        }
-        throw new DirectoryNotFoundException(
-            "Golden data: could not find tests/golden/ops/manifest.json next to ILGpuSat.sln above any of: "
-            + string.Join(", ", tried.Distinct()) + ". Set ILGPUSAT_REPO to the repository root.");
-    }
-
-    private static IEnumerable<string> StartDirectories()
-    {
-        var env = Environment.GetEnvironmentVariable("ILGPUSAT_REPO");
-        if (!string.IsNullOrEmpty(env)) yield return env;
-        yield return TestContext.CurrentContext.TestDirectory;
-        yield return AppContext.BaseDirectory;
         var src = ThisSourceFile();
-        if (!string.IsNullOrEmpty(src) && System.IO.Path.GetDirectoryName(src) is { } d) yield return d;
+        var ops = GoldenOps.Find(TestContext.CurrentContext.TestDirectory, System.IO.Path.GetDirectoryName(src));
+        return System.IO.Path.GetDirectoryName(ops)!;
     }
 
     private static string ThisSourceFile([CallerFilePath] string path = "") => path;
@@ -60,7 +42,9 @@ internal static class GoldenFiles
 
 /// <summary>
 /// Minimal .npy reader for the golden files (little-endian float32, C order, format 1.x/2.x/3.x),
-/// independent of the engine's own Npy so that a bug there cannot hide a bug elsewhere.
+/// independent of the engine's own Npy so that a bug there cannot hide a bug elsewhere: the optimizer
+/// and state-dict goldens read with it, and <see cref="OpGoldenTests"/> checks that the engine's Npy
+/// (which <see cref="GoldenOps"/> reads the op cases with) agrees with it on every op golden file.
 /// </summary>
 internal static class NpyFile
 {

@@ -1,4 +1,7 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
+using ILGpuSat.Engine.IO;
+using ILGpuSat.Engine.Verification;
 using ILGpuSat.Kernels;
 using ILGpuSat.Kernels.Cpu;
 using NUnit.Framework;
@@ -6,68 +9,16 @@ using NUnit.Framework;
 namespace ILGpuSat.Engine.Tests.Golden;
 
 /// <summary>
-/// Every case in tests/golden/ops/manifest.json run through <see cref="F"/> with autograd on the CPU
-/// backend: the forward output, the running statistics (batch norm, training mode) and the gradient
-/// of sum(output * dy) with respect to every input PyTorch differentiated, each within
-/// <see cref="GoldenAssert.DefaultTolerance"/> (see <see cref="GoldenAssert"/> for the metric).
+/// Every case in tests/golden/ops/manifest.json run by <see cref="GoldenOps"/> through <see cref="F"/>
+/// with autograd on the CPU backend: the forward output, the running statistics (batch norm, training
+/// mode) and the gradient of sum(output * dy) with respect to every input PyTorch differentiated, each
+/// within <see cref="GoldenOps.Tolerance"/> (see <see cref="GoldenComparison.RelativeError"/> for the
+/// metric). The same runner backs `ilgpusat selftest`; this fixture also checks that it can fail.
 /// </summary>
 [TestFixture]
 public class OpGoldenTests
 {
-    /// <summary>The ops the engine must match; the manifest must cover exactly these.</summary>
-    private static readonly string[] RequiredOps =
-    [
-        "conv2d", "conv_transpose2d", "batch_norm_train", "batch_norm_eval", "prelu", "relu",
-        "leaky_relu", "add", "mul", "scale", "cat", "narrow", "interpolate_bilinear",
-        "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
-        "soft_cross_entropy",
-    ];
-
-    private delegate Tensor OpRunner(JsonElement p, IReadOnlyDictionary<string, Tensor> x);
-
-    /// <summary>How each manifest op is run through the engine (inputs by their manifest names).</summary>
-    private static readonly Dictionary<string, OpRunner> Runners = new()
-    {
-        ["conv2d"] = (p, x) => F.Conv2d(x["x"], x["weight"], x.GetValueOrDefault("bias"),
-            stride: Int(p, "stride"), padding: Int(p, "padding"), dilation: Int(p, "dilation")),
-        ["conv_transpose2d"] = (p, x) => F.ConvTranspose2d(x["x"], x["weight"], x.GetValueOrDefault("bias"),
-            stride: Int(p, "stride"), padding: Int(p, "padding"), outputPadding: Int(p, "output_padding"),
-            dilation: Int(p, "dilation")),
-        ["batch_norm_train"] = (p, x) => F.BatchNorm(x["x"], x.GetValueOrDefault("running_mean"),
-            x.GetValueOrDefault("running_var"), x["weight"], x["bias"], training: true,
-            momentum: Float(p, "momentum"), eps: Float(p, "eps")),
-        ["batch_norm_eval"] = (p, x) => F.BatchNorm(x["x"], x["running_mean"], x["running_var"], x["weight"], x["bias"],
-            training: false, momentum: Float(p, "momentum"), eps: Float(p, "eps")),
-        ["prelu"] = (p, x) => F.Prelu(x["x"], x["weight"]),
-        ["relu"] = (p, x) => F.Relu(x["x"]),
-        ["leaky_relu"] = (p, x) => F.LeakyRelu(x["x"], Float(p, "negative_slope")),
-        ["add"] = (p, x) => F.Add(x["a"], x["b"]),
-        ["mul"] = (p, x) => F.Mul(x["a"], x["b"]),
-        ["scale"] = (p, x) => F.Mul(x["x"], Float(p, "scalar")),
-        ["cat"] = (p, x) => F.Cat(Enumerable.Range(0, Int(p, "count")).Select(i => x[$"x{i}"]).ToArray(), Int(p, "dim")),
-        ["narrow"] = (p, x) => F.Narrow(x["x"], Int(p, "dim"), Int(p, "start"), Int(p, "length")),
-        ["interpolate_bilinear"] = (p, x) => F.Interpolate(x["x"], Int(p, "out_h"), Int(p, "out_w"), "bilinear",
-            alignCorners: p.GetProperty("align_corners").GetBoolean()),
-        ["interpolate_nearest"] = (p, x) => F.Interpolate(x["x"], Int(p, "out_h"), Int(p, "out_w"), "nearest"),
-        ["max_pool2d"] = (p, x) => F.MaxPool2d(x["x"], Int(p, "kernel_size")),
-        ["sum"] = (p, x) => F.Sum(x["x"]),
-        ["mean"] = (p, x) => F.Mean(x["x"]),
-        ["softmax"] = (p, x) => F.Softmax(x["x"], Int(p, "dim")),
-        ["log_softmax"] = (p, x) => F.LogSoftmax(x["x"], Int(p, "dim")),
-        ["mse_loss"] = (p, x) => F.MseLoss(x["input"], x["target"]),
-        ["soft_cross_entropy"] = (p, x) => F.SoftCrossEntropy(x["logits"], x["target"], x.GetValueOrDefault("weights")),
-    };
-
-    /// <summary>
-    /// Inputs PyTorch differentiates but the engine by contract treats as constants: the soft
-    /// cross-entropy's target distribution and pixel weights are data (F.SoftCrossEntropy rejects
-    /// requiresGrad on them, see <see cref="SoftCrossEntropyRejectsGradientsForItsConstants"/>). Their
-    /// reference gradients are not compared and they are passed with requiresGrad=false.
-    /// </summary>
-    private static readonly Dictionary<string, string[]> ConstantInputs = new()
-    {
-        ["soft_cross_entropy"] = ["target", "weights"],
-    };
+    private static string OpsDir => GoldenFiles.Path("ops");
 
     public static IEnumerable<TestCaseData> Cases() => CaseNames().Select(n => new TestCaseData(n).SetName($"Golden_{n}"));
 
@@ -75,7 +26,10 @@ public class OpGoldenTests
     public void MatchesPyTorch(string caseName)
     {
         using var backend = new CpuBackend();
-        RunCase(caseName, backend);
+        var result = GoldenOps.Run(OpsDir, caseName, backend);
+        Report(result);
+        if (result.Exception is not null) ExceptionDispatchInfo.Capture(result.Exception).Throw();
+        Assert.That(result.Pass, Is.True, $"{caseName}: {result.Error}");
     }
 
     /// <summary>
@@ -112,75 +66,21 @@ public class OpGoldenTests
         foreach (var name in CaseNames())
         {
             count++;
-            try { RunCase(name, backend); }
-            catch (Exception e) when (e is AssertionException or SystemException)
-            {
-                failures.Add($"{name}: {e.Message.Trim()}");
-            }
+            var result = GoldenOps.Run(OpsDir, name, backend);
+            Report(result);
+            if (!result.Pass) failures.Add($"{name}: {result.Error}");
         }
         TestContext.Out.WriteLine($"{backend.Name}: {count - failures.Count}/{count} golden cases match.");
         Assert.That(failures, Is.Empty, $"{failures.Count} of {count} golden cases fail on {backend.Name}:\n" + string.Join("\n", failures));
     }
 
-    private static IEnumerable<string> CaseNames()
+    private static void Report(GoldenResult result)
     {
-        using var doc = GoldenFiles.Manifest("ops");
-        return doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()!).ToArray();
+        foreach (var c in result.Comparisons)
+            TestContext.Out.WriteLine($"{result.Case} {c.Tensor}: max rel error {c.RelError:E2}{(c.Pass ? "" : " FAIL")}");
     }
 
-    private static void RunCase(string caseName, Backend backend)
-    {
-        using var doc = GoldenFiles.Manifest("ops");
-        var c = doc.RootElement.GetProperty("cases").EnumerateArray()
-            .Single(e => e.GetProperty("name").GetString() == caseName);
-        var op = c.GetProperty("op").GetString()!;
-        if (!Runners.TryGetValue(op, out var run))
-            throw new AssertionException($"{caseName}: manifest op '{op}' has no engine runner in {nameof(OpGoldenTests)}.");
-        var p = c.GetProperty("params");
-        var constants = ConstantInputs.GetValueOrDefault(op) ?? [];
-        var gradFiles = c.GetProperty("grads").EnumerateObject().ToDictionary(e => e.Name, e => e.Value.GetString()!);
-
-        // The caller disposes the backend after this scope has returned the tensors to its pool.
-        using var scope = new TensorScope();
-        var inputs = new Dictionary<string, Tensor>();
-        foreach (var input in c.GetProperty("inputs").EnumerateObject())
-        {
-            var (data, shape) = Load(input.Value.GetString()!);
-            bool grad = gradFiles.ContainsKey(input.Name) && !constants.Contains(input.Name);
-            inputs[input.Name] = Tensor.FromArray(data, shape, requiresGrad: grad, backend: backend);
-        }
-
-        var y = run(p, inputs);
-        var (expected, expectedShape) = Load(c.GetProperty("output").GetString()!);
-        GoldenAssert.Close($"{caseName} output", y.ToArray(), y.Shape, expected, expectedShape);
-
-        if (c.TryGetProperty("extra", out var extra))
-        {
-            // Training-mode batch norm: the running statistics were updated in place.
-            foreach (var e in extra.EnumerateObject())
-            {
-                var (want, wantShape) = Load(e.Value.GetString()!);
-                var t = inputs[e.Name];
-                GoldenAssert.Close($"{caseName} {e.Name} after update", t.ToArray(), t.Shape, want, wantShape);
-            }
-        }
-
-        var (dy, dyShape) = Load(c.GetProperty("grad_output").GetString()!);
-        // Scalars may be [] or [1] (see GoldenAssert.Close); the upstream gradient takes y's own shape then.
-        y.Backward(Tensor.FromArray(dy, dy.Length == 1 && y.Length == 1 ? y.Shape : dyShape, backend: backend));
-
-        int compared = 0;
-        foreach (var (name, file) in gradFiles)
-        {
-            if (constants.Contains(name)) continue;
-            var g = inputs[name].Grad;
-            Assert.That(g, Is.Not.Null, $"{caseName}: no gradient reached input '{name}'.");
-            var (want, wantShape) = Load(file);
-            GoldenAssert.Close($"{caseName} d/d{name}", g!.ToArray(), g.Shape, want, wantShape);
-            compared++;
-        }
-        Assert.That(compared, Is.GreaterThan(0), $"{caseName}: no gradient was compared.");
-    }
+    private static IReadOnlyList<string> CaseNames() => GoldenOps.CaseNames(OpsDir);
 
     [Test]
     public void SoftCrossEntropyRejectsGradientsForItsConstants()
@@ -193,6 +93,9 @@ public class OpGoldenTests
         var constantTarget = Tensor.FromArray(Enumerable.Repeat(0.5f, 8).ToArray(), [1, 2, 2, 2], backend: backend);
         Assert.Throws<ArgumentException>(() => F.SoftCrossEntropy(logits, target));
         Assert.Throws<ArgumentException>(() => F.SoftCrossEntropy(logits, constantTarget, weights));
+        // ...which is why the golden runner passes exactly these as constants and skips their reference gradients.
+        Assert.That(GoldenOps.ConstantInputs.Keys, Is.EquivalentTo(new[] { "soft_cross_entropy" }));
+        Assert.That(GoldenOps.ConstantInputs["soft_cross_entropy"], Is.EquivalentTo(new[] { "target", "weights" }));
     }
 
     [Test]
@@ -201,9 +104,9 @@ public class OpGoldenTests
         using var doc = GoldenFiles.Manifest("ops");
         var manifestRequired = doc.RootElement.GetProperty("required_ops").EnumerateArray().Select(e => e.GetString()!).ToArray();
         var caseOps = doc.RootElement.GetProperty("cases").EnumerateArray().Select(e => e.GetProperty("op").GetString()!).Distinct().ToArray();
-        Assert.That(manifestRequired, Is.EquivalentTo(RequiredOps), "required_ops in the manifest vs this test's list");
-        Assert.That(caseOps, Is.EquivalentTo(RequiredOps), "ops that have at least one case");
-        Assert.That(Runners.Keys, Is.EquivalentTo(RequiredOps), "ops this test knows how to run");
+        Assert.That(manifestRequired, Is.EquivalentTo(GoldenOps.RequiredOps), "required_ops in the manifest vs GoldenOps.RequiredOps");
+        Assert.That(caseOps, Is.EquivalentTo(GoldenOps.RequiredOps), "ops that have at least one case");
+        Assert.That(GoldenOps.RunnableOps, Is.EquivalentTo(GoldenOps.RequiredOps), "ops GoldenOps knows how to run");
     }
 
     [Test]
@@ -256,6 +159,101 @@ public class OpGoldenTests
         Assert.Throws<AssertionException>(() => GoldenAssert.Close("self-test", expected, [shape.Aggregate(1, (a, b) => a * b)], expected, shape));
     }
 
+    [Test]
+    public void RunnerFailsAnUnknownOpNamingIt()
+    {
+        WithScratchManifest("""
+            { "cases": [ { "name": "bogus", "op": "frobnicate", "params": {}, "inputs": {}, "grads": {},
+                           "output": "none.npy", "grad_output": "none.npy" } ] }
+            """, dir =>
+        {
+            Assert.That(GoldenOps.CaseNames(dir), Is.EqualTo(new[] { "bogus" }));
+            using var backend = new CpuBackend();
+            var r = GoldenOps.Run(dir, "bogus", backend);
+            Assert.That(r.Pass, Is.False);
+            Assert.That(r.Op, Is.EqualTo("frobnicate"));
+            Assert.That(r.Error, Does.Contain("'frobnicate'").And.Contain("no engine runner"));
+            Assert.Throws<ArgumentException>(() => GoldenOps.Run(dir, "not-a-case", backend));
+        });
+    }
+
+    /// <summary>A case whose reference gradient is wrong (the input itself) fails on that gradient alone, as do missing files.</summary>
+    [Test]
+    public void RunnerFailsAWrongReferenceNamingTheTensor()
+    {
+        const string c = "relu_n2_c3_7x9";
+        WithScratchManifest($$"""
+            { "cases": [
+              { "name": "wrong_grad", "op": "relu", "params": {}, "inputs": { "x": "{{c}}.in.x.npy" }, "grads": { "x": "{{c}}.in.x.npy" },
+                "output": "{{c}}.out.npy", "grad_output": "{{c}}.gout.npy" },
+              { "name": "missing_file", "op": "relu", "params": {}, "inputs": { "x": "{{c}}.in.x.npy" }, "grads": { "x": "{{c}}.grad.x.npy" },
+                "output": "absent.npy", "grad_output": "{{c}}.gout.npy" } ] }
+            """, dir =>
+        {
+            foreach (var f in new[] { "in.x", "out", "gout", "grad.x" })
+                File.Copy(GoldenFiles.Path("ops", $"{c}.{f}.npy"), Path.Combine(dir, $"{c}.{f}.npy"));
+            using var backend = new CpuBackend();
+            var wrong = GoldenOps.Run(dir, "wrong_grad", backend);
+            Assert.That(wrong.Pass, Is.False);
+            Assert.That(wrong.WorstTensor, Is.EqualTo("d/dx"));
+            Assert.That(wrong.WorstRelError, Is.GreaterThan(GoldenOps.Tolerance));
+            Assert.That(wrong.Comparisons.Select(x => (x.Tensor, x.Pass)), Is.EqualTo(new[] { ("output", true), ("d/dx", false) }));
+            Assert.That(wrong.Error, Does.StartWith("d/dx: max rel error"));
+
+            var missing = GoldenOps.Run(dir, "missing_file", backend);
+            Assert.That(missing.Pass, Is.False);
+            Assert.That(missing.Exception, Is.Not.Null);
+            Assert.That(missing.Error, Does.Contain("absent.npy"));
+        });
+    }
+
+    /// <summary>The runner reads the op goldens with the engine's Npy; it must read them exactly as the independent reader does.</summary>
+    [Test]
+    public void EngineNpyReadsEveryOpGoldenFileLikeTheIndependentReader()
+    {
+        var files = Directory.GetFiles(OpsDir, "*.npy");
+        Assert.That(files, Is.Not.Empty);
+        foreach (var f in files)
+        {
+            var (a, aShape) = Npy.Read(f);
+            var (b, bShape) = NpyFile.Read(f);
+            Assert.That(aShape, Is.EqualTo(bShape), f);
+            Assert.That(a.AsSpan().SequenceEqual(b), Is.True, f);
+        }
+    }
+
+    [Test]
+    public void GoldenFolderIsFoundFromAnyFolderInsideTheRepositoryAndExplicitFoldersAreChecked()
+    {
+        var repo = Path.GetFullPath(Path.Combine(OpsDir, "..", "..", ".."));
+        Assert.That(GoldenOps.FromFolder(OpsDir), Is.EqualTo(Path.GetFullPath(OpsDir)));
+        Assert.That(GoldenOps.FromFolder(repo), Is.EqualTo(Path.GetFullPath(OpsDir)));
+        var scratch = Directory.CreateTempSubdirectory("golden-none-");
+        try
+        {
+            var e = Assert.Throws<DirectoryNotFoundException>(() => GoldenOps.FromFolder(scratch.FullName));
+            Assert.That(e!.Message, Does.Contain(scratch.FullName));
+            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(GoldenOps.RepoVariable)))
+            {
+                Assert.That(GoldenOps.Find(Path.Combine(OpsDir, "..")), Is.EqualTo(Path.GetFullPath(OpsDir)));
+                Assert.That(GoldenOps.TryFind(out var found, out var searched, scratch.FullName), Is.EqualTo(found is not null));
+                Assert.That(searched[0], Does.StartWith(scratch.FullName), "the message says where it looked, starting with the given folder");
+            }
+        }
+        finally { scratch.Delete(recursive: true); }
+    }
+
+    private static void WithScratchManifest(string manifest, Action<string> test)
+    {
+        var dir = Directory.CreateTempSubdirectory("golden-scratch-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "manifest.json"), manifest);
+            test(dir.FullName);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
     private static string FirstCaseOutput()
     {
         using var doc = GoldenFiles.Manifest("ops");
@@ -265,6 +263,4 @@ public class OpGoldenTests
     private static (float[] Data, int[] Shape) Load(string file) => NpyFile.Read(GoldenFiles.Path("ops", file));
 
     private static int Int(JsonElement p, string name) => p.GetProperty(name).GetInt32();
-
-    private static float Float(JsonElement p, string name) => (float)p.GetProperty(name).GetDouble();
 }
