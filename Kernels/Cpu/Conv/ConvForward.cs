@@ -4,10 +4,11 @@ using ILGpuSat.Kernels.Cpu.Gemm;
 namespace ILGpuSat.Kernels.Cpu.Conv;
 
 /// <summary>
-/// Forward convolution as one GEMM per image, Y[n] (O x OH*OW) = W (O x C*KH*KW) * col(X[n]),
-/// with the im2col columns gathered straight into packed B panels (implicit GEMM: no im2col
-/// buffer). W is packed once per call and shared by all threads; work items are (image, block of
-/// output pixels), so threads write disjoint parts of Y.
+/// Forward convolution as one GEMM per image, Y[n] (O x OH*OW) = W (O x C*KH*KW) * col(X[n]).
+/// W is packed once per call and shared by all threads. Stride 1 runs as <see cref="DirectConv"/>
+/// (B read in place from a padded input); other strides gather the im2col columns straight into
+/// packed B panels (implicit GEMM: no im2col buffer), with work items (image, block of output
+/// pixels) so that threads write disjoint parts of Y.
 /// </summary>
 internal static unsafe class ConvForward
 {
@@ -29,8 +30,6 @@ internal static unsafe class ConvForward
                     DirectConv.Run(x, n, s, packedA, outC, new ConvOutputSink(y, outC, s.OH, s.OW, bias), threads);
                     return;
                 }
-                // A 1x1, stride-1, unpadded convolution's im2col matrix is the image itself.
-                bool pointwise = s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PH == 0 && s.PW == 0 && s.OH == s.H && s.OW == s.W;
                 int block = PixelBlock(p, n, threads, mk.NR);
                 int blocks = (p + block - 1) / block;
                 var shape = s;
@@ -40,16 +39,8 @@ internal static unsafe class ConvForward
                     int img = item / blocks, j0 = item % blocks * block, nc = Math.Min(block, p - j0);
                     float* image = (float*)px + (long)img * shape.C * shape.InputPlane;
                     float* outBlock = (float*)py + (long)img * outC * p + j0;
-                    if (pointwise)
-                    {
-                        var b = new StridedB(image + j0, p, 1);
-                        GemmCore.GemmPackedA(mk, outC, nc, k, (float*)pw, ref b, outBlock, p, false, (float*)pb);
-                    }
-                    else
-                    {
-                        var b = new ConvColumnsB(image, shape, j0);
-                        GemmCore.GemmPackedA(mk, outC, nc, k, (float*)pw, ref b, outBlock, p, false, (float*)pb);
-                    }
+                    var b = new ConvColumnsB(image, shape, j0);
+                    GemmCore.GemmPackedA(mk, outC, nc, k, (float*)pw, ref b, outBlock, p, false, (float*)pb);
                 });
             }
         }
