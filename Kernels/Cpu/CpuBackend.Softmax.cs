@@ -9,59 +9,59 @@ namespace ILGpuSat.Kernels.Cpu;
 public sealed partial class CpuBackend
 {
     public override void Softmax(DeviceBuffer x, ChannelGeometry g, DeviceBuffer y)
-    {
-        const string op = "softmax";
-        g.Validate(op);
-        using var _ = Profile(op, 4.0 * g.Length, 8.0 * g.Length);
-        CheckLength(op, "x", x, g.Length);
-        CheckLength(op, "y", y, g.Length);
-        var xa = HostArray(x);
-        var ya = HostArray(y);
-        int c = g.C, hw = g.HW;
-        ForPixelBlocks(g, (start, _, lanes) =>
-        {
-            if (lanes == ChannelBlocks.Wide) SoftmaxBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
-            else if (lanes == ChannelBlocks.Lanes) SoftmaxBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
-            if (lanes >= ChannelBlocks.Lanes) return;
-            var s = ChannelBlocks.RentScratch(c);
-            ChannelBlocks.Gather(xa, start, hw, c, lanes, s);
-            SoftmaxBlock<Px16>(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
-            ChannelBlocks.Scatter(s, ya, start, hw, c, lanes);
-            ChannelBlocks.ReturnScratch(s);
-        });
-    }
+        => MapChannels<SoftmaxMap>("softmax", x, g, y);
 
     public override void SoftmaxBackward(DeviceBuffer y, DeviceBuffer dy, ChannelGeometry g, DeviceBuffer dx)
-    {
-        const string op = "softmax_bwd";
-        g.Validate(op);
-        using var _ = Profile(op, 4.0 * g.Length, 12.0 * g.Length);
-        CheckLength(op, "y", y, g.Length);
-        CheckLength(op, "dy", dy, g.Length);
-        CheckLength(op, "dx", dx, g.Length);
-        var ya = HostArray(y);
-        var da = HostArray(dy);
-        var ga = HostArray(dx);
-        int c = g.C, hw = g.HW;
-        ForPixelBlocks(g, (start, _, lanes) =>
-        {
-            if (lanes == ChannelBlocks.Wide) SoftmaxGradBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
-            else if (lanes == ChannelBlocks.Lanes) SoftmaxGradBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
-            if (lanes >= ChannelBlocks.Lanes) return;
-            var sy = ChannelBlocks.RentScratch(c);
-            var sd = ChannelBlocks.RentScratch(c);
-            ChannelBlocks.Gather(ya, start, hw, c, lanes, sy);
-            ChannelBlocks.Gather(da, start, hw, c, lanes, sd);
-            SoftmaxGradBlock<Px16>(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
-            ChannelBlocks.Scatter(sd, ga, start, hw, c, lanes);
-            ChannelBlocks.ReturnScratch(sy);
-            ChannelBlocks.ReturnScratch(sd);
-        });
-    }
+        => MapChannelGrads<SoftmaxGradMap>("softmax_bwd", y, dy, g, dx);
 
     public override void LogSoftmax(DeviceBuffer x, ChannelGeometry g, DeviceBuffer y)
+        => MapChannels<LogSoftmaxMap>("log_softmax", x, g, y);
+
+    public override void LogSoftmaxBackward(DeviceBuffer y, DeviceBuffer dy, ChannelGeometry g, DeviceBuffer dx)
+        => MapChannelGrads<LogSoftmaxGradMap>("log_softmax_bwd", y, dy, g, dx);
+
+    /// <summary>A per-pixel map over the channel axis, y = f(x), on one block of pixel lanes.</summary>
+    private interface IChannelMap
     {
-        const string op = "log_softmax";
+        static abstract void Block<T>(ref float x, ref float y, int stride, int channels) where T : struct, IPixelVector<T>;
+    }
+
+    /// <summary>The backward of a per-pixel map, dx = f'(y, dy), on one block of pixel lanes.</summary>
+    private interface IChannelGradMap
+    {
+        static abstract void Block<T>(ref float y, ref float dy, ref float dx, int stride, int channels) where T : struct, IPixelVector<T>;
+    }
+
+    private readonly struct SoftmaxMap : IChannelMap
+    {
+        public static void Block<T>(ref float x, ref float y, int stride, int channels) where T : struct, IPixelVector<T>
+            => SoftmaxBlock<T>(ref x, ref y, stride, channels);
+    }
+
+    private readonly struct LogSoftmaxMap : IChannelMap
+    {
+        public static void Block<T>(ref float x, ref float y, int stride, int channels) where T : struct, IPixelVector<T>
+            => LogSoftmaxBlock<T>(ref x, ref y, stride, channels);
+    }
+
+    private readonly struct SoftmaxGradMap : IChannelGradMap
+    {
+        public static void Block<T>(ref float y, ref float dy, ref float dx, int stride, int channels) where T : struct, IPixelVector<T>
+            => SoftmaxGradBlock<T>(ref y, ref dy, ref dx, stride, channels);
+    }
+
+    private readonly struct LogSoftmaxGradMap : IChannelGradMap
+    {
+        public static void Block<T>(ref float y, ref float dy, ref float dx, int stride, int channels) where T : struct, IPixelVector<T>
+            => LogSoftmaxGradBlock<T>(ref y, ref dy, ref dx, stride, channels);
+    }
+
+    /// <summary>
+    /// y = TOp(x) per pixel: full groups of 64 or 16 pixels run in place in the NCHW buffers; a partial
+    /// group is gathered into a 16-lane scratch block and scattered back.
+    /// </summary>
+    private void MapChannels<TOp>(string op, DeviceBuffer x, ChannelGeometry g, DeviceBuffer y) where TOp : IChannelMap
+    {
         g.Validate(op);
         using var _ = Profile(op, 4.0 * g.Length, 8.0 * g.Length);
         CheckLength(op, "x", x, g.Length);
@@ -71,20 +71,20 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Wide) LogSoftmaxBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
-            else if (lanes == ChannelBlocks.Lanes) LogSoftmaxBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
+            if (lanes == ChannelBlocks.Wide) TOp.Block<Px64>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
+            else if (lanes == ChannelBlocks.Lanes) TOp.Block<Px16>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
             if (lanes >= ChannelBlocks.Lanes) return;
             var s = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(xa, start, hw, c, lanes, s);
-            LogSoftmaxBlock<Px16>(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
+            TOp.Block<Px16>(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
             ChannelBlocks.Scatter(s, ya, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(s);
         });
     }
 
-    public override void LogSoftmaxBackward(DeviceBuffer y, DeviceBuffer dy, ChannelGeometry g, DeviceBuffer dx)
+    /// <summary>dx = TOp(y, dy) per pixel, blocked like <see cref="MapChannels{TOp}"/>.</summary>
+    private void MapChannelGrads<TOp>(string op, DeviceBuffer y, DeviceBuffer dy, ChannelGeometry g, DeviceBuffer dx) where TOp : IChannelGradMap
     {
-        const string op = "log_softmax_bwd";
         g.Validate(op);
         using var _ = Profile(op, 4.0 * g.Length, 12.0 * g.Length);
         CheckLength(op, "y", y, g.Length);
@@ -96,14 +96,14 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Wide) LogSoftmaxGradBlock<Px64>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
-            else if (lanes == ChannelBlocks.Lanes) LogSoftmaxGradBlock<Px16>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
+            if (lanes == ChannelBlocks.Wide) TOp.Block<Px64>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
+            else if (lanes == ChannelBlocks.Lanes) TOp.Block<Px16>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
             if (lanes >= ChannelBlocks.Lanes) return;
             var sy = ChannelBlocks.RentScratch(c);
             var sd = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(ya, start, hw, c, lanes, sy);
             ChannelBlocks.Gather(da, start, hw, c, lanes, sd);
-            LogSoftmaxGradBlock<Px16>(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
+            TOp.Block<Px16>(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
             ChannelBlocks.Scatter(sd, ga, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(sy);
             ChannelBlocks.ReturnScratch(sd);
