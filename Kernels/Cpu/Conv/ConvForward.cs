@@ -51,18 +51,13 @@ internal static unsafe class ConvForward
     }
 
     /// <summary>
-    /// Output pixels per work item: one L2 block (GemmCore.NC) when there is plenty of work, cut
-    /// finer (whole micro-panels) when images x blocks would leave a thread idle.
+    /// Output pixels per work item: at most one L2 block (GemmCore.NC), evened out so no item is a
+    /// thin remainder (576 pixels: 2 x 288, not 384 + 192), and cut finer (whole micro-panels)
+    /// when images x blocks would leave a thread idle.
     /// </summary>
     private static int PixelBlock(int p, int n, int threads, int nr)
     {
-        int block = Math.Min(p, GemmCore.NC);
-        int blocks = (p + block - 1) / block;
-        if ((long)n * blocks < 2L * threads && p > nr)
-        {
-            int want = (int)((2L * threads + n - 1) / n);
-            block = Math.Max(nr, Packing.RoundUp((p + want - 1) / want, nr));
-        }
-        return block;
+        int count = Math.Max((p + GemmCore.NC - 1) / GemmCore.NC, (int)((2L * threads + n - 1) / n));
+        return Math.Max(nr, Packing.RoundUp((p + count - 1) / count, nr));
     }
 }
