@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using ILGpuSat.Kernels.Cpu.Gemm;
 
 namespace ILGpuSat.Kernels.Cpu.Conv;
@@ -34,14 +35,23 @@ internal static unsafe class DirectConv
     public static void Run<TSink>(float* x, int n, ConvShape s, float* packedA, int m, TSink sink, int threads)
         where TSink : struct, IConvRowSink
     {
-        var mk = MicroKernel.Best;
-        int mr = mk.MR, nr = mk.NR, k = s.K, mPad = Packing.RoundUp(m, mr);
         int hp = s.OH + (s.KH - 1) * s.DH, wp = s.OW + (s.KW - 1) * s.DW;
-        long plane = (long)hp * wp;
-        // The last tile of a row of B may read up to NR - 1 floats past the image: zero slack.
-        long imageStride = s.C * plane + nr + 16;
-        if ((long)n * imageStride > Array.MaxLength || s.C * plane > int.MaxValue)
-            throw new ArgumentException($"cpu conv2d: padded input of {n} x {s.C} x {hp} x {wp} floats is too large.");
+        using var padded = new PaddedInput(x, n, s.C, s.H, s.W, s.PH, s.PW, hp, wp, threads);
+        Compute(padded, 0, 0, s, packedA, m, sink, threads);
+    }
+
+    /// <summary>
+    /// The GEMM part on an input padded beforehand: output (oh, ow) with tap (kh, kw) reads padded
+    /// row rowOrigin + oh + kh*DH, column colOrigin + ow + kw*DW. Several convolutions can share
+    /// one padded copy through different origins (the stride phases of a transposed convolution).
+    /// </summary>
+    public static void Compute<TSink>(PaddedInput padded, int rowOrigin, int colOrigin, ConvShape s, float* packedA, int m, TSink sink, int threads)
+        where TSink : struct, IConvRowSink
+    {
+        var mk = MicroKernel.Best;
+        int mr = mk.MR, nr = mk.NR, k = s.K, mPad = Packing.RoundUp(m, mr), n = padded.N, wp = padded.Wp;
+        if (rowOrigin + s.OH + (s.KH - 1) * s.DH > padded.Hp || colOrigin + s.OW + (s.KW - 1) * s.DW > wp)
+            throw new InvalidOperationException($"cpu conv2d: a {s.OH}x{s.OW} output with a {s.KH}x{s.KW} kernel does not fit the padded {padded.Hp}x{wp} input at ({rowOrigin},{colOrigin}).");
         int wide = (s.OH - 1) * wp + s.OW;
 
         // Wide-column blocks: at most GemmCore.NC, evened out, enough items for every thread.
@@ -49,24 +59,19 @@ internal static unsafe class DirectConv
         int block = Math.Max(nr, Packing.RoundUp((wide + count - 1) / count, nr));
         int blocks = (wide + block - 1) / block;
 
-        float[] paddedArray = ArrayPool<float>.Shared.Rent((int)(n * imageStride) + 16);
-        int[] offsetArray = ArrayPool<int>.Shared.Rent(k);
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(Math.Max(1, k));
         try
         {
-            fixed (float* paddedRaw = paddedArray)
             fixed (int* offsets = offsetArray)
             {
-                float* padded = (float*)(((nint)paddedRaw + 63) & ~(nint)63);
+                long origin = (long)rowOrigin * wp + colOrigin;
                 for (int c = 0, r = 0; c < s.C; c++)
                     for (int kh = 0; kh < s.KH; kh++)
                         for (int kw = 0; kw < s.KW; kw++)
-                            offsets[r++] = (int)(c * plane + (long)kh * s.DH * wp + kw * s.DW);
+                            offsets[r++] = (int)(origin + c * padded.Plane + (long)kh * s.DH * wp + kw * s.DW);
 
-                nint px = (nint)x, pPadded = (nint)padded, pA = (nint)packedA, pOff = (nint)offsets;
-                ParallelWork.Run(threads, n * s.C, item =>
-                    PadPlane((float*)px + (long)item * s.InputPlane, s, hp, wp,
-                        (float*)pPadded + item / s.C * imageStride + item % s.C * plane, item % s.C == s.C - 1));
-
+                nint pPadded = (nint)padded.Data, pA = (nint)packedA, pOff = (nint)offsets;
+                long imageStride = padded.ImageStride;
                 ParallelWork.Run(threads, n * blocks, item =>
                 {
                     int img = item / blocks, j0 = item % blocks * block, nc = Math.Min(block, wide - j0);
@@ -98,28 +103,76 @@ internal static unsafe class DirectConv
         finally
         {
             ArrayPool<int>.Shared.Return(offsetArray);
-            ArrayPool<float>.Shared.Return(paddedArray);
         }
     }
+}
 
-    /// <summary>padded[r, q] = x[r - PH, q - PW] inside the input, 0 outside (PH/PW may be negative: a crop).</summary>
-    private static void PadPlane(float* x, in ConvShape s, int hp, int wp, float* padded, bool lastOfImage)
+/// <summary>
+/// n images of C planes copied into zero-padded hp x wp planes (pinned, pooled):
+/// padded[r, q] = x[r - padTop, q - padLeft] inside the input, 0 outside (negative padding crops).
+/// Each image is followed by zero slack, because the last tiles of a wide row read up to a row
+/// plus NR floats past the last plane.
+/// </summary>
+internal sealed unsafe class PaddedInput : IDisposable
+{
+    private readonly float[] _array;
+    private GCHandle _pin;
+
+    public int N { get; }
+    public int Hp { get; }
+    public int Wp { get; }
+    public long Plane { get; }
+    public long ImageStride { get; }
+    public float* Data { get; }
+
+    public PaddedInput(float* x, int n, int c, int h, int w, int padTop, int padLeft, int hp, int wp, int threads)
     {
-        int q0 = Math.Clamp(s.PW, 0, wp), q1 = Math.Clamp(s.PW + s.W, q0, wp);
+        N = n;
+        Hp = hp;
+        Wp = wp;
+        Plane = (long)hp * wp;
+        ImageStride = c * Plane + wp + MicroKernel.Best.NR + 16;
+        if ((long)n * ImageStride > Array.MaxLength - 16 || c * Plane > int.MaxValue / 2)
+            throw new ArgumentException($"cpu conv2d: padded input of {n} x {c} x {hp} x {wp} floats is too large.");
+        _array = ArrayPool<float>.Shared.Rent((int)(n * ImageStride) + 16);
+        _pin = GCHandle.Alloc(_array, GCHandleType.Pinned);
+        float* raw = (float*)_pin.AddrOfPinnedObject();
+        Data = (float*)(((nint)raw + 63) & ~(nint)63);
+
+        nint px = (nint)x, pd = (nint)Data;
+        long plane = Plane, stride = ImageStride;
+        ParallelWork.Run(threads, n * c, item =>
+        {
+            int img = item / c, ch = item % c;
+            float* dst = (float*)pd + img * stride + ch * plane;
+            PadPlane((float*)px + (long)item * h * w, h, w, padTop, padLeft, hp, wp, dst);
+            if (ch == c - 1) Im2Col.Clear(dst + plane, (int)(stride - c * plane));
+        });
+    }
+
+    public void Dispose()
+    {
+        if (!_pin.IsAllocated) return;
+        _pin.Free();
+        ArrayPool<float>.Shared.Return(_array);
+    }
+
+    private static void PadPlane(float* x, int h, int w, int padTop, int padLeft, int hp, int wp, float* padded)
+    {
+        int q0 = Math.Clamp(padLeft, 0, wp), q1 = Math.Clamp(padLeft + w, q0, wp);
         for (int r = 0; r < hp; r++)
         {
             float* dst = padded + (long)r * wp;
-            int row = r - s.PH;
-            if ((uint)row >= (uint)s.H)
+            int row = r - padTop;
+            if ((uint)row >= (uint)h)
             {
                 Im2Col.Clear(dst, wp);
                 continue;
             }
             Im2Col.Clear(dst, q0);
-            Im2Col.Copy(x + (long)row * s.W + (q0 - s.PW), dst + q0, q1 - q0);
+            Im2Col.Copy(x + (long)row * w + (q0 - padLeft), dst + q0, q1 - q0);
             Im2Col.Clear(dst + q1, wp - q1);
         }
-        if (lastOfImage) Im2Col.Clear(padded + (long)hp * wp, MicroKernel.Best.NR + 16);
     }
 }
 

@@ -49,18 +49,34 @@ internal static unsafe class SubPixelBackwardData
                 float* packed = (float*)(((nint)packedRaw + 63) & ~(nint)63);
                 foreach (var ph in phases) PackSubKernel(w, g, ph, sub, packed + ph.PackedOffset, mk);
 
-                // With at least as many phases as threads, each thread takes whole phases (largest
-                // first) and runs them single-threaded: one thread hand-off per call instead of two
-                // per phase, which matters for the small phases of a 3x3 stride-2 layer (measured
-                // ~130 -> ~200 GFLOP/s there, on par for the 4x4 stride-2 deconv). Otherwise
-                // phases run one after another, each on all threads. (One parallel pass over the
-                // items of all phases at once measured ~30% slower on the 4x4 s2 deconv: every
-                // padded copy of dy is built before any is used, so they have left the cache.)
+                // All phases read one shared zero-padded copy of dy, each through its own origin.
                 var order = phases.Where(ph => ph.Pixels > 0).OrderByDescending(ph => ph.K(outC)).ToArray();
+                int padTop = 0, padLeft = 0, hp = 1, wp = 1;
+                var reading = order.Where(ph => ph.K(outC) > 0).ToArray();
+                foreach (var ph in reading)
+                {
+                    padTop = Math.Max(padTop, PadTop(ph));
+                    padLeft = Math.Max(padLeft, PadLeft(ph));
+                }
+                foreach (var ph in reading)
+                {
+                    hp = Math.Max(hp, padTop - PadTop(ph) + ph.QH + ph.TapsH - 1);
+                    wp = Math.Max(wp, padLeft - PadLeft(ph) + ph.QW + ph.TapsW - 1);
+                }
+                using var padded = new PaddedInput(dy, g.N, outC, g.OutH, g.OutW, padTop, padLeft, hp, wp, threads);
+
+                // With at least as many phases as threads, each thread takes whole phases (largest
+                // first) and runs them single-threaded: one thread hand-off per call instead of one
+                // per phase, which matters for the small phases of a 3x3 stride-2 layer. Otherwise
+                // phases run one after another, each on all threads.
                 bool phasePerThread = threads > 1 && order.Length >= threads;
-                nint pdy = (nint)dy, pdx = (nint)dx, pPacked = (nint)packed;
+                nint pdx = (nint)dx, pPacked = (nint)packed;
                 ParallelWork.Run(phasePerThread ? threads : 1, order.Length, i =>
-                    RunPhase((float*)pdy, g, order[i], (float*)pPacked, (float*)pdx, phasePerThread ? 1 : threads));
+                {
+                    var ph = order[i];
+                    RunPhase(padded, padTop - PadTop(ph), padLeft - PadLeft(ph), g, ph, (float*)pPacked, (float*)pdx,
+                        phasePerThread ? 1 : threads);
+                });
             }
         }
         finally
@@ -87,7 +103,11 @@ internal static unsafe class SubPixelBackwardData
         Packing.PackAAll(packed, sub, k, 1, g.InC, k, mk.MR, GemmCore.KC);
     }
 
-    private static void RunPhase(float* dy, in Conv2dGeometry g, in Phase ph, float* packed, float* dx, int threads)
+    /// <summary>Rows of padding a phase needs above dy: its output q reads dy rows q0 + q - (J-1) + j'.</summary>
+    private static int PadTop(in Phase ph) => ph.TapsH - 1 - ph.Q0H;
+    private static int PadLeft(in Phase ph) => ph.TapsW - 1 - ph.Q0W;
+
+    private static void RunPhase(PaddedInput dy, int rowOrigin, int colOrigin, in Conv2dGeometry g, in Phase ph, float* packed, float* dx, int threads)
     {
         var sink = new PhaseSink(dx, g, ph.Q0H * g.StrideH + ph.RowPhase - g.PadH, ph.Q0W * g.StrideW + ph.ColPhase - g.PadW);
         if (ph.K(g.OutC) == 0)
@@ -96,10 +116,9 @@ internal static unsafe class SubPixelBackwardData
             ZeroPhase(sink, g.N, g.InC, ph);
             return;
         }
-        // dy seen as a stride-1 convolution input: output q reads dy rows q0 + q - (J-1) + j'.
         var shape = new ConvShape(g.OutC, g.OutH, g.OutW, ph.TapsH, ph.TapsW, 1, 1,
-            ph.TapsH - 1 - ph.Q0H, ph.TapsW - 1 - ph.Q0W, 1, 1, ph.QH, ph.QW);
-        DirectConv.Run(dy, g.N, shape, packed + ph.PackedOffset, g.InC, sink, threads);
+            PadTop(ph), PadLeft(ph), 1, 1, ph.QH, ph.QW);
+        DirectConv.Compute(dy, rowOrigin, colOrigin, shape, packed + ph.PackedOffset, g.InC, sink, threads);
     }
 
     private static void ZeroPhase(PhaseSink sink, int n, int channels, in Phase ph)
