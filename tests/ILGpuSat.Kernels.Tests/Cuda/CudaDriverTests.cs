@@ -52,7 +52,7 @@ public sealed class CudaDriverTests
             // A machine with a driver: "auto" must then pick a usable backend and "cuda" must not claim the driver is missing.
             using var auto = Backends.Create("auto");
             Assert.That(auto.Name, Is.AnyOf("cuda", "cpu"), $"driver at {path}");
-            Assert.Pass($"driver present at {path}; the missing-driver path cannot be exercised here.");
+            return; // the missing-driver path cannot be exercised on a machine that has the driver
         }
         var e = Assert.Throws<CudaUnavailableException>(() => Backends.Create("cuda"))!;
         Assert.That(e.Message, Does.Contain("libcuda"));
