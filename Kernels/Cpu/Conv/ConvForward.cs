@@ -25,7 +25,7 @@ internal static unsafe class ConvForward
             {
                 float* packedA = (float*)(((nint)packedRaw + 63) & ~(nint)63);
                 Packing.PackAAll(packedA, w, k, 1, outC, k, mk.MR, GemmCore.KC);
-                if (DirectConv.Applies(s))
+                if (DirectConv.Applies(s) && PreferDirect(s, outC))
                 {
                     DirectConv.Run(x, n, s, packedA, outC, new ConvOutputSink(y, outC, s.OH, s.OW, bias), threads);
                     return;
@@ -48,6 +48,18 @@ internal static unsafe class ConvForward
         {
             ArrayPool<float>.Shared.Return(packedArray);
         }
+    }
+
+    /// <summary>
+    /// The direct path computes (Wp - OW) / Wp throw-away columns; packing B costs about as much as
+    /// a few rows of A per column. With many output channels and a large waste (a dilated 3x3 on
+    /// 12x12: 25%) packing wins (measured ~15% faster at 512 channels); at 24x24 with 256 channels
+    /// (8% waste) the two measured the same.
+    /// </summary>
+    private static bool PreferDirect(in ConvShape s, int outC)
+    {
+        int wp = s.OW + (s.KW - 1) * s.DW;
+        return outC < 128 || (double)(wp - s.OW) / wp <= 0.15;
     }
 
     /// <summary>
