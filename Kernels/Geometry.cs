@@ -24,8 +24,25 @@ public readonly record struct Conv2dGeometry(
     int N, int InC, int InH, int InW, int OutC, int KH, int KW,
     int StrideH = 1, int StrideW = 1, int PadH = 0, int PadW = 0, int DilH = 1, int DilW = 1)
 {
-    public int OutH => (InH + 2 * PadH - DilH * (KH - 1) - 1) / StrideH + 1;
-    public int OutW => (InW + 2 * PadW - DilW * (KW - 1) - 1) / StrideW + 1;
+    private readonly int? _outH, _outW;
+
+    /// <summary>
+    /// Output height: the convolution formula, unless set explicitly. <see cref="ForTranspose"/> sets it to
+    /// the transposed convolution's input height, which can be smaller than the formula when
+    /// output_padding adds rows that no input pixel reaches (stride 1, output_padding &lt; dilation).
+    /// </summary>
+    public int OutH
+    {
+        get => _outH ?? (InH + 2 * PadH - DilH * (KH - 1) - 1) / StrideH + 1;
+        init => _outH = value;
+    }
+
+    /// <summary>Output width; see <see cref="OutH"/>.</summary>
+    public int OutW
+    {
+        get => _outW ?? (InW + 2 * PadW - DilW * (KW - 1) - 1) / StrideW + 1;
+        init => _outW = value;
+    }
 
     public long InputLength => (long)N * InC * InH * InW;
     public long OutputLength => (long)N * OutC * OutH * OutW;
@@ -42,6 +59,9 @@ public readonly record struct Conv2dGeometry(
             throw new ArgumentException($"{op}: stride and dilation must be positive and padding non-negative, got stride ({StrideH},{StrideW}) padding ({PadH},{PadW}) dilation ({DilH},{DilW}).");
         if (InH + 2 * PadH < DilH * (KH - 1) + 1 || InW + 2 * PadW < DilW * (KW - 1) + 1)
             throw new ArgumentException($"{op}: kernel {KH}x{KW} (dilation {DilH},{DilW}) is larger than the padded input {InH + 2 * PadH}x{InW + 2 * PadW}.");
+        int fullH = (InH + 2 * PadH - DilH * (KH - 1) - 1) / StrideH + 1, fullW = (InW + 2 * PadW - DilW * (KW - 1) - 1) / StrideW + 1;
+        if (OutH <= 0 || OutW <= 0 || OutH > fullH || OutW > fullW)
+            throw new ArgumentException($"{op}: output {OutH}x{OutW} must be positive and at most the {fullH}x{fullW} the input allows.");
     }
 
     /// <summary>
@@ -60,7 +80,11 @@ public readonly record struct Conv2dGeometry(
         int outW = (inW - 1) * strideW - 2 * padW + dilW * (kw - 1) + outPadW + 1;
         if (outH <= 0 || outW <= 0)
             throw new ArgumentException($"conv_transpose2d: input {inH}x{inW} with kernel {kh}x{kw}, stride ({strideH},{strideW}), padding ({padH},{padW}) gives an empty output {outH}x{outW}.");
-        var g = new Conv2dGeometry(n, outC, outH, outW, inC, kh, kw, strideH, strideW, padH, padW, dilH, dilW);
+        var g = new Conv2dGeometry(n, outC, outH, outW, inC, kh, kw, strideH, strideW, padH, padW, dilH, dilW)
+        {
+            OutH = inH,
+            OutW = inW,
+        };
         g.Validate("conv_transpose2d");
         return g;
     }

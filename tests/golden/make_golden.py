@@ -325,6 +325,18 @@ def make_ops():
             inputs["weights"] = (torch.rand(n, 1, h, w, generator=g, dtype=torch.float32) * 2 + 0.1).to(torch.float64)
         c.add(f"soft_cross_entropy_{tag}", "soft_cross_entropy", {"weighted": weighted}, inputs, soft_ce, sd)
 
+    # Appended last so the seeds of the cases above stay as they were: stride 1 with output_padding
+    # below the dilation, where the padded rows/columns get only the bias.
+    for tag, xs, oc, k, s_, p, op_, d in [("k3_s1_p1_op1_d2_bias", (1, 2, 5, 6), 3, 3, 1, 1, 1, 2)]:
+        sd = nxt()
+        g = gen_for(sd)
+        inputs = {"x": f32(xs, g), "weight": f32((xs[1], oc, k, k), g, scale=1.0 / np.sqrt(xs[1] * k * k)),
+                  "bias": f32((oc,), g, scale=0.5)}
+        params = {"stride": s_, "padding": p, "output_padding": op_, "dilation": d, "bias": True}
+        c.add(f"conv_transpose2d_{tag}", "conv_transpose2d", params, inputs,
+              lambda x, weight, bias=None, s=s_, p=p, op_=op_, d=d:
+              F.conv_transpose2d(x, weight, bias, stride=s, padding=p, output_padding=op_, dilation=d), sd)
+
     ops_seen = sorted({case["op"] for case in c.cases})
     assert ops_seen == sorted(REQUIRED_OPS), (ops_seen, REQUIRED_OPS)
     manifest = {
