@@ -75,7 +75,7 @@ public static class BenchCommand
             {
                 if (r.Rows.TryGetValue(row.Name, out var t))
                 {
-                    cells.Add($"{t.Ms:F3}{(t.Form is "conv2d-equivalent" ? "*" : "")}");
+                    cells.Add($"{t.Ms:F3}{(t.Form is null or "conv_transpose2d" ? "" : "*")}");
                     double ratio = t.Ms / row.MedianMs;
                     cells.Add(ratio >= 1 ? $"[green]{ratio:F2}x[/]" : ratio >= 0.4 ? $"{ratio:F2}x" : $"[red]{ratio:F2}x[/]");
                 }
@@ -85,7 +85,7 @@ public static class BenchCommand
         }
         AnsiConsole.Write(table);
         if (refs.Count > 0)
-            AnsiConsole.MarkupLine("Ratio = PyTorch time / our time (above 1: faster than PyTorch). * PyTorch's faster form was the equivalent conv2d, not its ConvTranspose2d.");
+            AnsiConsole.MarkupLine("Ratio = PyTorch time / our time (above 1: faster than PyTorch). * PyTorch's fastest form was an equivalent conv2d (zero-inserted input, or sub-pixel phases for stride 2), not its ConvTranspose2d.");
 
         if (jsonPath is not null)
         {
@@ -102,6 +102,7 @@ public static class BenchCommand
                     ["gflops"] = r.GFlops > 0 ? r.GFlops : null,
                     ["gbps"] = r.GBps > 0 ? r.GBps : null,
                     ["pytorch_median_ms"] = primary is not null && primary.Rows.TryGetValue(r.Name, out var t) ? t.Ms : null,
+                    ["pytorch_form"] = primary is not null && primary.Rows.TryGetValue(r.Name, out var tf) ? tf.Form : null,
                     ["pytorch_tf32_median_ms"] = refs.Count > 1 && refs[1].Result.Rows.TryGetValue(r.Name, out var t2) ? t2.Ms : null,
                 }).ToList(),
             };
