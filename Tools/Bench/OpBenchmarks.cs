@@ -141,10 +141,15 @@ public static class OpBenchmarks
         }
     }
 
-    /// <summary>Median wall time of one call after two warm-up calls: at least 5 runs, more while the budget lasts.</summary>
+    /// <summary>
+    /// Median wall time of one call: warm-up calls first (at least 3, and for a fifth of the budget, so
+    /// the JIT's tiered recompilation and the buffer pools have settled), then at least 5 timed runs,
+    /// more while the budget lasts.
+    /// </summary>
     public static double MedianMs(Backend backend, Action run, double budgetSeconds)
     {
-        run(); run();
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 3 || warm.Elapsed.TotalSeconds < budgetSeconds / 5; i++) run();
         backend.Synchronize();
         var times = new List<double>();
         var total = Stopwatch.StartNew();
