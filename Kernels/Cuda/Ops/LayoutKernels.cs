@@ -28,6 +28,18 @@ internal static class LayoutKernels
     /// <summary>PyTorch's source index for align_corners=false: max(0, (dst + 0.5) * scale - 0.5).</summary>
     private static float SourceIndex(int dst, float scale) => MathF.Max((dst + 0.5f) * scale - 0.5f, 0f);
 
+    /// <summary>
+    /// The two input indices output <paramref name="o"/> interpolates between (the second clamped to the
+    /// edge) and the weight of the second: the one definition the forward and its gather backward share.
+    /// </summary>
+    private static float BilinearTaps(int o, int inSize, float scale, out int i0, out int i1)
+    {
+        float s = SourceIndex(o, scale);
+        i0 = (int)s;
+        i1 = i0 < inSize - 1 ? i0 + 1 : i0;
+        return s - i0;
+    }
+
     [CudaKernel(KernelGrouping.Implicit)]
     public static void UpsampleBilinear(Index1D index, int total, int stride, ArrayView<float> x, int inH, int inW, int outH, int outW,
         float scaleH, float scaleW, ArrayView<float> y)
@@ -38,14 +50,8 @@ internal static class LayoutKernels
             int t = i / outW;
             int oh = t % outH;
             int plane = t / outH;
-            float sh = SourceIndex(oh, scaleH);
-            int h0 = (int)sh;
-            int h1 = h0 < inH - 1 ? h0 + 1 : h0;
-            float lh = sh - h0;
-            float sw = SourceIndex(ow, scaleW);
-            int w0 = (int)sw;
-            int w1 = w0 < inW - 1 ? w0 + 1 : w0;
-            float lw = sw - w0;
+            float lh = BilinearTaps(oh, inH, scaleH, out int h0, out int h1);
+            float lw = BilinearTaps(ow, inW, scaleW, out int w0, out int w1);
             int b = plane * inH * inW;
             y[i] = (1f - lh) * ((1f - lw) * x[b + h0 * inW + w0] + lw * x[b + h0 * inW + w1])
                  + lh * ((1f - lw) * x[b + h1 * inW + w0] + lw * x[b + h1 * inW + w1]);
@@ -58,10 +64,7 @@ internal static class LayoutKernels
     /// </summary>
     private static float BilinearWeight(int o, int i, int inSize, float scale)
     {
-        float s = SourceIndex(o, scale);
-        int i0 = (int)s;
-        int i1 = i0 < inSize - 1 ? i0 + 1 : i0;
-        float l = s - i0;
+        float l = BilinearTaps(o, inSize, scale, out int i0, out int i1);
         float w = 0f;
         if (i0 == i) w += 1f - l;
         if (i1 == i) w += l;
