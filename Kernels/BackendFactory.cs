@@ -6,9 +6,6 @@ using ILGpuSat.Kernels.Cuda;
 
 namespace ILGpuSat.Kernels;
 
-/// <summary>Raised when a CUDA backend was asked for but no usable NVIDIA driver or device exists.</summary>
-public sealed class CudaUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>Creates backends by name: "cpu", "cuda", or "auto" (CUDA when a device is present, else CPU).</summary>
 public static class Backends
 {

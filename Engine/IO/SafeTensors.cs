@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ILGpuSat.Common;
 using ILGpuSat.Kernels;
 
 namespace ILGpuSat.Engine.IO;

@@ -20,6 +20,3 @@ public static class CommonOptions
         return Backends.Create(device);
     }
 }
-
-/// <summary>An error caused by the user's input or machine: printed without a stack trace, exit code 1.</summary>
-public sealed class UserError(string message) : Exception(message);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using ILGpuSat.Tools.Bench;
+using ILGpuSat.Common;
 using ILGpuSat.Tools.Cli;
 using Spectre.Console;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ILGpuSat.Kernels.Cuda;
+using ILGpuSat.Common;
 using ILGpuSat.Tools.Cli;
 using Spectre.Console;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ILGpuSat.Imaging.Color;
 using ILGpuSat.Training.Color;
 using ILGpuSat.Tools.Cli;
 using Spectre.Console;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ILGpuSat.Kernels;
-using ILGpuSat.Tools.Cli;
+using ILGpuSat.Common;
 
 namespace ILGpuSat.Tools.Profiling;
 

@@ -1,4 +1,4 @@
-using ILGpuSat.Training.Imagery;
+using ILGpuSat.Imaging.Imagery;
 
 namespace ILGpuSat.Training.Data;
 
@@ -83,14 +83,13 @@ public sealed class ImageCatalog
         return new ImageCatalog(images, tooSmall, unreadable, failures);
     }
 
-    // PNG/JPEG sizes from the header only; anything else (TIFF) is decoded once.
+    // Sizes from the headers where the format allows it (ImageReader.ReadSize).
     private static (int, int, string?) ReadSize(string path)
     {
         try
         {
-            if (ImageHeader.TryRead(path) is var (w, h)) return (w, h, null);
-            var image = ImageReader.Read(path);
-            return (image.Width, image.Height, null);
+            var (w, h) = ImageReader.ReadSize(path);
+            return (w, h, null);
         }
         catch (Exception e) when (e is ImageFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
         {

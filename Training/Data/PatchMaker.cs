@@ -1,4 +1,4 @@
-using ILGpuSat.Training.Color;
+using ILGpuSat.Imaging.Color;
 
 namespace ILGpuSat.Training.Data;
 

@@ -1,4 +1,4 @@
-using ILGpuSat.Training.Resampling;
+using ILGpuSat.Imaging.Resampling;
 
 namespace ILGpuSat.Training.Data;
 

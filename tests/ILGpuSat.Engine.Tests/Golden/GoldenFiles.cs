@@ -8,7 +8,7 @@ namespace ILGpuSat.Engine.Tests.Golden;
 
 /// <summary>
 /// Locates tests/golden (written by tests/golden/make_golden.py) and reads its files. The test
-/// runner may execute from a copy of the build output (see /work/bld), so besides walking up from
+/// runner may execute from a copy of the build output, so besides walking up from
 /// the test directory we fall back to this source file's compile-time location.
 /// </summary>
 internal static class GoldenFiles

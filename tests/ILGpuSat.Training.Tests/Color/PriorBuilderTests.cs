@@ -1,3 +1,4 @@
+using ILGpuSat.Imaging.Color;
 using ILGpuSat.Training.Color;
 using ILGpuSat.Training.Tests.Data;
 using NUnit.Framework;
@@ -42,10 +43,10 @@ public class PriorBuilderTests
         Assert.That(Enumerable.Range(0, AbBins.Count).Sum(q => result.FusedPrior[q] * result.Weights[q]), Is.EqualTo(1.0).Within(1e-12));
 
         // Files: priors and weights load back; the figure is a PNG.
-        Assert.That(ColorPrior.Load(prefix + "_prior.npy").Probabilities.ToArray(), Is.EqualTo(result.FusedPrior.Probabilities.ToArray()));
-        Assert.That(ColorPrior.Load(prefix + "_data_prior.txt").Probabilities.ToArray(), Is.EqualTo(result.DataPrior.Probabilities.ToArray()));
-        Assert.That(PriorBuilder.LoadWeights(prefix + "_weights.txt"), Is.EqualTo(result.Weights));
-        Assert.That(PriorBuilder.LoadWeights(prefix + "_weights.npy"), Is.EqualTo(result.Weights));
+        Assert.That(PriorFiles.LoadPrior(prefix + "_prior.npy").Probabilities.ToArray(), Is.EqualTo(result.FusedPrior.Probabilities.ToArray()));
+        Assert.That(PriorFiles.LoadPrior(prefix + "_data_prior.txt").Probabilities.ToArray(), Is.EqualTo(result.DataPrior.Probabilities.ToArray()));
+        Assert.That(PriorFiles.LoadWeights(prefix + "_weights.txt"), Is.EqualTo(result.Weights));
+        Assert.That(PriorFiles.LoadWeights(prefix + "_weights.npy"), Is.EqualTo(result.Weights));
         var png = File.ReadAllBytes(prefix + "_prior.png");
         Assert.That(png.Take(4).ToArray(), Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
         Assert.That(result.Files, Has.Count.EqualTo(7));

@@ -1,4 +1,4 @@
-using ILGpuSat.Training.Color;
+using ILGpuSat.Imaging.Color;
 using ILGpuSat.Training.Data;
 using NUnit.Framework;
 
@@ -182,7 +182,7 @@ public class PatchDatasetEndToEndTests
         for (int s = 0; s < batch.Count; s++)
         {
             var o = batch.Origins[s];
-            var image = ILGpuSat.Training.Imagery.ImageReader.Read(o.File);
+            var image = ILGpuSat.Imaging.Imagery.ImageReader.Read(o.File);
             var rec = maker.Make(image.Planes, image.Width, image.Height, o.X, o.Y, o.File);
             var expected = new float[pp];
             Dihedral.Apply(rec.Input, expected, 96, o.Dihedral);

@@ -1,4 +1,4 @@
-using ILGpuSat.Training.Color;
+using ILGpuSat.Imaging.Color;
 using ILGpuSat.Training.Data;
 using NUnit.Framework;
 
@@ -87,7 +87,7 @@ public class MatlabBicubicPatchTests
         impulse[40 * 96 + 41] = 1f;
         var low = new float[24 * 24];
         r.Down(impulse, low);
-        var direct = ILGpuSat.Training.Resampling.Resampler.Resize(impulse, 96, 96, 24, 24);
+        var direct = ILGpuSat.Imaging.Resampling.Resampler.Resize(impulse, 96, 96, 24, 24);
         Assert.That(low, Is.EqualTo(direct).Within(1e-6f));
         var ones = Enumerable.Repeat(0.7f, 96 * 96).ToArray();
         r.Down(ones, low);

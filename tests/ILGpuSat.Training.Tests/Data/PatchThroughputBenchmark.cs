@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ILGpuSat.Training.Data;
+using ILGpuSat.Tests.Common;
 using NUnit.Framework;
 
 namespace ILGpuSat.Training.Tests.Data;
@@ -10,13 +11,11 @@ namespace ILGpuSat.Training.Tests.Data;
 /// </summary>
 public class PatchThroughputBenchmark
 {
-    private const string Aid = "/work/shared/data/satellite/AID";
-
     [Test, Explicit("benchmark on real data")]
     public void PatchesPerSecondOnAidWithTwoWorkers()
     {
-        if (!Directory.Exists(Aid)) Assert.Ignore($"{Aid} not present");
-        using var ds = PatchDataset.Open(new PatchDatasetOptions { SatelliteInputs = [Aid], Workers = 2, Seed = 1, BatchSize = 32 });
+        string aid = RepositoryPaths.RequireSharedData("satellite/AID");
+        using var ds = PatchDataset.Open(new PatchDatasetOptions { SatelliteInputs = [aid], Workers = 2, Seed = 1, BatchSize = 32 });
         for (int i = 0; i < 5; i++) ds.NextBatch(); // fills the shuffle buffer
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();

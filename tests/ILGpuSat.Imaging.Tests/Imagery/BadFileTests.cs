@@ -1,0 +1,187 @@
+using System.Buffers.Binary;
+using BitMiracle.LibTiff.Classic;
+using ILGpuSat.Imaging.Imagery;
+using ILGpuSat.Tests.Common;
+using NUnit.Framework;
+
+namespace ILGpuSat.Imaging.Tests.Imagery;
+
+/// <summary>Crafted broken files: each must fail fast with an ImageFormatException that names the file.</summary>
+[TestFixture]
+public class BadFileTests
+{
+    string dir = "";
+
+    [SetUp] public void SetUp() => Directory.CreateDirectory(dir = Path.Combine(Path.GetTempPath(), "ilgpusat-bad-" + Guid.NewGuid().ToString("N")));
+    [TearDown] public void TearDown() => Directory.Delete(dir, true);
+
+    string Bytes(string name, byte[] b) { string f = Path.Combine(dir, name); File.WriteAllBytes(f, b); return f; }
+
+    void Expect(string f, params string[] fragments)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.Throws<ImageFormatException>(() => ImageReader.Read(f));
+        TestContext.Out.WriteLine(ex!.Message);
+        Assert.That(sw.ElapsedMilliseconds, Is.LessThan(2000), "must fail fast");
+        Assert.That(ex!.Message, Does.Contain(Path.GetFileName(f)));
+        Assert.That(ex.FilePath, Is.EqualTo(f));
+        foreach (var s in fragments) Assert.That(ex.Message, Does.Contain(s).IgnoreCase);
+    }
+
+    byte[] ValidPng(int w = 16, int h = 12)
+    {
+        string f = Path.Combine(dir, "valid.png");
+        var img = RasterImage.Create(w, h, 3);
+        for (int i = 0; i < img.PixelCount; i++) img.Planes[0][i] = (i % 7) / 7f;
+        ImageWriter.Write(f, img);
+        return File.ReadAllBytes(f);
+    }
+
+    byte[] ValidTiff(TiffFixtures.Spec s)
+    {
+        string f = Path.Combine(dir, "valid.tif");
+        TiffFixtures.Write(f, s);
+        return File.ReadAllBytes(f);
+    }
+
+    [Test] public void Empty() => Expect(Bytes("empty.tif", Array.Empty<byte>()), "empty");
+
+    [Test] public void Unsupported() => Expect(Bytes("notes.png", "hello, this is text"u8.ToArray()), "unsupported");
+
+    [Test] public void GifIsUnsupported() => Expect(Bytes("anim.gif", "GIF89a\x01\0\x01\0\0\0\0"u8.ToArray()), "unsupported");
+
+    [Test]
+    public void TruncatedPng()
+    {
+        var b = ValidPng();
+        Expect(Bytes("cut.png", b[..(b.Length / 2)]), "truncated");
+    }
+
+    [Test]
+    public void PngWithHugeDeclaredSize()
+    {
+        var b = ValidPng();
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(16), 60000); // IHDR width
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(20), 60000); // IHDR height
+        Expect(Bytes("huge.png", b), "60000");
+    }
+
+    [Test]
+    public void PngWithZeroWidth()
+    {
+        var b = ValidPng();
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(16), 0);
+        Expect(Bytes("zero.png", b));
+    }
+
+    [Test]
+    public void TruncatedRealJpeg()
+    {
+        string src = RepositoryPaths.RequireSharedData("satellite-test/AID/Airport/airport_117.jpg");
+        var b = File.ReadAllBytes(src);
+        Expect(Bytes("cut.jpg", b[..(b.Length * 2 / 3)]), "truncated");
+        Expect(Bytes("head.jpg", b[..40]), "truncated");
+    }
+
+    [Test]
+    public void TruncatedTiff()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 3 });
+        // LibTiff writes pixel data first and the directory last: cutting loses the directory.
+        Expect(Bytes("cut.tif", b[..(b.Length / 2)]));
+        Expect(Bytes("header.tif", b[..6]), "truncated");
+    }
+
+    [Test]
+    public void TiffWithStripDataCutShort()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1, RowsPerStrip = 29 });
+        var e = TiffFixtures.Entries(b);
+        // Single strip: point its byte count past the end of the file.
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(e[(int)TiffTag.STRIPBYTECOUNTS].FieldPos), (uint)b.Length * 4);
+        Expect(Bytes("strip.tif", b), "truncated");
+    }
+
+    [Test]
+    public void TiffWithFewerBytesThanItsHeaderDeclares()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1, Width = 8, Height = 8, RowsPerStrip = 8 });
+        TiffFixtures.PatchTag(b, TiffTag.IMAGELENGTH, 5000); // uncompressed, 128 bytes of data for 8x5000x2
+        Expect(Bytes("lying.tif", b), "lying");
+    }
+
+    [Test]
+    public void CompressedTiffClaimingAGiantRaster()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1, Width = 16, Height = 16, Tiled = true, Compression = Compression.ADOBE_DEFLATE });
+        TiffFixtures.PatchTag(b, TiffTag.IMAGEWIDTH, 40000);
+        TiffFixtures.PatchTag(b, TiffTag.IMAGELENGTH, 40000);
+        Expect(Bytes("bomb.tif", b));
+    }
+
+    [Test]
+    public void CompressedTiffBeyondAnyCompressionRatio()
+    {
+        // One 16x16 deflate tile re-declared as one 4096x4096 tile: the table is consistent, the ratio is not.
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1, Width = 16, Height = 16, Tiled = true, Compression = Compression.ADOBE_DEFLATE });
+        foreach (var t in new[] { TiffTag.IMAGEWIDTH, TiffTag.IMAGELENGTH, TiffTag.TILEWIDTH, TiffTag.TILELENGTH }) TiffFixtures.PatchTag(b, t, 4096);
+        Expect(Bytes("ratio.tif", b), "compression ratio");
+    }
+
+    [Test]
+    public void TiffWithZeroDimensions()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1 });
+        TiffFixtures.PatchTag(b, TiffTag.IMAGEWIDTH, 0);
+        Expect(Bytes("zero.tif", b));
+    }
+
+    [Test]
+    public void TiffWithAbsurdBandCount()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1 });
+        TiffFixtures.PatchTag(b, TiffTag.SAMPLESPERPIXEL, 1000);
+        Expect(Bytes("bands.tif", b));
+    }
+
+    [Test]
+    public void TiffDirectoryOutsideTheFile()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1 });
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), (uint)b.Length + 100);
+        Expect(Bytes("ifd.tif", b), "outside");
+    }
+
+    [Test]
+    public void TiffTagArrayPastTheEnd()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1, RowsPerStrip = 1 }); // 29 strips: offsets stored out of line
+        var e = TiffFixtures.Entries(b)[(int)TiffTag.STRIPOFFSETS];
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(e.FieldPos - 4), 100_000_000); // count
+        Expect(Bytes("count.tif", b), "past the end");
+    }
+
+    [Test]
+    public void UnsupportedSampleDepth()
+    {
+        var b = ValidTiff(new TiffFixtures.Spec { Bands = 1, Bits = 8 });
+        TiffFixtures.PatchTag(b, TiffTag.BITSPERSAMPLE, 12);
+        Expect(Bytes("twelve.tif", b), "12");
+    }
+
+    [Test]
+    public void LimitsAreConfigurable()
+    {
+        string f = Path.Combine(dir, "ok.tif");
+        TiffFixtures.Write(f, new TiffFixtures.Spec { Bands = 6 });
+        var ex = Assert.Throws<ImageFormatException>(() => ImageReader.Read(f, new ReadOptions { MaxBands = 4 }));
+        Assert.That(ex!.Message, Does.Contain("ok.tif").And.Contain("MaxBands"));
+        ex = Assert.Throws<ImageFormatException>(() => ImageReader.Read(f, new ReadOptions { MaxPixels = 100 }));
+        Assert.That(ex!.Message, Does.Contain("MaxPixels"));
+        Assert.That(ImageReader.Read(f).Bands, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void MissingFileIsFileNotFound()
+        => Assert.Throws<FileNotFoundException>(() => ImageReader.Read(Path.Combine(dir, "nope.png")));
+}
