@@ -15,8 +15,8 @@ public sealed record WriteOptions
     public ImageFileFormat Format { get; init; } = ImageFileFormat.Auto;
     /// <summary>JPEG quality 1..100.</summary>
     public int JpegQuality { get; init; } = 95;
-    /// <summary>TIFF sample depth: 8 or 16 (unsigned).</summary>
-    public int TiffBitDepth { get; init; } = 8;
+    /// <summary>Sample depth of PNG and TIFF output: 8 or 16 (unsigned). JPEG is always 8-bit.</summary>
+    public int BitDepth { get; init; } = 8;
     public TiffCompressionKind TiffCompression { get; init; } = TiffCompressionKind.Deflate;
     /// <summary>Write TIFF tiles (<see cref="TileSize"/> square) instead of strips.</summary>
     public bool Tiled { get; init; }
@@ -83,8 +83,8 @@ public static class ImageWriter
             throw new ImageFormatException(path, $"{format} holds at most 4 bands, the image has {image.Bands}; select bands or write a TIFF");
         if (format == ImageFileFormat.Jpeg && (o.JpegQuality < 1 || o.JpegQuality > 100))
             throw new ArgumentException($"ImageWriter.Write('{path}'): JPEG quality must be 1..100, got {o.JpegQuality}");
-        if (format == ImageFileFormat.Tiff && o.TiffBitDepth is not (8 or 16))
-            throw new ArgumentException($"ImageWriter.Write('{path}'): TIFF bit depth must be 8 or 16, got {o.TiffBitDepth}");
+        if (o.BitDepth is not (8 or 16))
+            throw new ArgumentException($"ImageWriter.Write('{path}'): bit depth must be 8 or 16, got {o.BitDepth}");
         if (format == ImageFileFormat.Tiff && o.Tiled && (o.TileSize <= 0 || o.TileSize % 16 != 0))
             throw new ArgumentException($"ImageWriter.Write('{path}'): TIFF tile size must be a positive multiple of 16, got {o.TileSize}");
     }
@@ -111,7 +111,7 @@ public static class ImageWriter
     {
         GeoTiffTags.EnsureRegistered();
         using var log = LibTiffErrors.Capture();
-        int w = image.Width, h = image.Height, c = image.Bands, bps = o.TiffBitDepth / 8;
+        int w = image.Width, h = image.Height, c = image.Bands, bps = o.BitDepth / 8;
         var geo = o.Geo ?? image.Geo;
         double? noData = null;
         if (image.Valid is not null)
@@ -127,7 +127,7 @@ public static class ImageWriter
             tif.SetField(TiffTag.IMAGEWIDTH, w);
             tif.SetField(TiffTag.IMAGELENGTH, h);
             tif.SetField(TiffTag.SAMPLESPERPIXEL, c);
-            tif.SetField(TiffTag.BITSPERSAMPLE, o.TiffBitDepth);
+            tif.SetField(TiffTag.BITSPERSAMPLE, o.BitDepth);
             tif.SetField(TiffTag.SAMPLEFORMAT, SampleFormat.UINT);
             tif.SetField(TiffTag.ORIENTATION, Orientation.TOPLEFT);
             bool rgb = c == 3 || c == 4;
@@ -191,13 +191,13 @@ public static class ImageWriter
     /// <summary>Planes to integer samples (rounded, clamped); masked pixels take the nodata value.</summary>
     static ushort[][] Quantise(RasterImage image, WriteOptions o, double? noData)
     {
-        double max = o.TiffBitDepth == 16 ? 65535 : 255;
+        double max = o.BitDepth == 16 ? 65535 : 255;
         var result = new ushort[image.Bands][];
         Parallel.For(0, image.Bands, b =>
         {
             var p = image.Planes[b];
             var q = result[b] = new ushort[p.Length];
-            BandStretch? s = o.RestoreSourceRange && o.TiffBitDepth == 16 && image.Stretch is { } st && b < st.Length ? st[b] : null;
+            BandStretch? s = o.RestoreSourceRange && o.BitDepth == 16 && image.Stretch is { } st && b < st.Length ? st[b] : null;
             ushort nd = (ushort)Math.Clamp(Math.Round(noData ?? 0), 0, max);
             for (int i = 0; i < p.Length; i++)
             {

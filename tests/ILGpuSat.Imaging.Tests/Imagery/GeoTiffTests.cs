@@ -105,7 +105,7 @@ public class GeoTiffTests
         var img = Sample(10, 7, 2);
         img.Geo = s;
         string f = Path.Combine(dir, "mt.tif");
-        ImageWriter.Write(f, img, new WriteOptions { Tiled = true, TileSize = 16, TiffBitDepth = 16 });
+        ImageWriter.Write(f, img, new WriteOptions { Tiled = true, TileSize = 16, BitDepth = 16 });
         var back = ImageReader.Read(f, new ReadOptions { Stretch = StretchMode.FullRange });
         Assert.That(back.Geo!.ModelTransformation, Is.EqualTo(s.ModelTransformation));
         for (int b = 0; b < 2; b++) Assert.That(back.Planes[b], Is.EqualTo(img.Planes[b]).Within(1.0 / 65535));
@@ -119,7 +119,7 @@ public class GeoTiffTests
     {
         var img = Sample(37, 21, 5);
         string f = Path.Combine(dir, "w.tif");
-        ImageWriter.Write(f, img, new WriteOptions { Tiled = tiled, TileSize = 16, Planar = planar, TiffBitDepth = bits, TiffCompression = TiffCompressionKind.Lzw });
+        ImageWriter.Write(f, img, new WriteOptions { Tiled = tiled, TileSize = 16, Planar = planar, BitDepth = bits, TiffCompression = TiffCompressionKind.Lzw });
         var back = ImageReader.Read(f, new ReadOptions { Stretch = StretchMode.FullRange });
         Assert.That((back.Bands, back.SourceBitDepth), Is.EqualTo((5, bits)));
         for (int b = 0; b < 5; b++) Assert.That(back.Planes[b], Is.EqualTo(img.Planes[b]).Within(0.5 / ((1 << bits) - 1) + 1e-7));
@@ -145,7 +145,7 @@ public class GeoTiffTests
         string src = Path.Combine(dir, "src.tif"), dst = Path.Combine(dir, "dst.tif");
         TiffFixtures.Write(src, s, (b, x, y) => 1000 + x * 20 + y * 7);
         var img = ImageReader.Read(src);
-        ImageWriter.Write(dst, img, new WriteOptions { TiffBitDepth = 16, RestoreSourceRange = true });
+        ImageWriter.Write(dst, img, new WriteOptions { BitDepth = 16, RestoreSourceRange = true });
         var raw = ImageReader.Read(dst, new ReadOptions { Stretch = StretchMode.FullRange });
         // Inside the 2..98% window values come back to within the 16-bit rounding of the stretch.
         double lo = img.Stretch![0].Low, hi = img.Stretch[0].High;
