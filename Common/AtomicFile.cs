@@ -16,7 +16,8 @@ internal static class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         WriteVia(path, temp =>
         {
-            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            // Read access too: some writers (LibTiff) read back what they wrote.
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
             write(stream);
         });
     }

@@ -36,6 +36,7 @@ public static class ImageReader
         ArgumentNullException.ThrowIfNull(path);
         options ??= ReadOptions.Default;
         ValidateOptions(path, options);
+        if (Directory.Exists(path)) throw new ImageFormatException(path, "is a directory, not an image file");
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"'{path}': image file not found", path);
         if (info.Length == 0) throw new ImageFormatException(path, "file is empty");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using BitMiracle.LibTiff.Classic;
+using ILGpuSat.Common;
 using StbImageWriteSharp;
 
 namespace ILGpuSat.Imaging.Imagery;
@@ -33,14 +34,20 @@ public sealed record WriteOptions
 }
 
 /// <summary>
-/// Writes <see cref="RasterImage"/> planes (0..1) as PNG, JPEG or (Geo)TIFF, rounded to 8 (or, for TIFF, 16) bits.
-/// Only TIFF carries the georeference and the nodata mask (as GDAL_NODATA); PNG (1-4 bands) and JPEG
-/// (grey or RGB, alpha ignored) carry pixels only. Output goes to a temporary file in
-/// the destination folder that is renamed over the target only when complete, so a crash never leaves a
-/// half-written image under the real name.
+/// Writes <see cref="RasterImage"/> planes (0..1) as PNG (8 or 16 bits), JPEG (8 bits) or (Geo)TIFF (8 or 16
+/// bits). Only TIFF carries the georeference and the nodata mask (as GDAL_NODATA, see <see cref="NoDataRule"/>);
+/// PNG (1-4 bands) and JPEG (grey or RGB, alpha ignored) carry pixels only. Every format is written through
+/// <see cref="AtomicFile"/>: a temporary in the destination folder renamed over the target only when complete,
+/// so a failure or a kill never leaves a half-written image under the real name nor loses the old one, and no
+/// temporary is left behind. Failures are an <see cref="ImageFormatException"/> (the image cannot be written
+/// in that format) or an <see cref="IOException"/> (the file system refused: disk full, a directory, no
+/// permission), each one sentence naming the file.
 /// </summary>
 public static class ImageWriter
 {
+    /// <summary>Test seam: wraps the stream each image is written to (e.g. to simulate a full disk).</summary>
+    internal static Func<Stream, Stream>? StreamWrapper { get; set; }
+
     public static void Write(string path, RasterImage image, WriteOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -48,26 +55,38 @@ public static class ImageWriter
         options ??= WriteOptions.Default;
         var format = options.Format == ImageFileFormat.Auto ? FromExtension(path) : options.Format;
         Validate(path, image, format, options);
-
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string name = format switch { ImageFileFormat.Png => "PNG", ImageFileFormat.Jpeg => "JPEG", _ => "TIFF" };
+        if (Directory.Exists(path)) throw new IOException($"'{path}': cannot write the {name}: the path is a directory");
         try
         {
-            switch (format)
+            AtomicFile.Write(path, file =>
             {
-                case ImageFileFormat.Png: WriteStb(temp, image, options, jpeg: false); break;
-                case ImageFileFormat.Jpeg: WriteStb(temp, image, options, jpeg: true); break;
-                default: WriteTiff(temp, full, image, options); break;
-            }
-            File.Move(temp, full, overwrite: true);
+                var stream = StreamWrapper?.Invoke(file) ?? file;
+                switch (format)
+                {
+                    case ImageFileFormat.Png: WriteStb(stream, image, options, jpeg: false); break;
+                    case ImageFileFormat.Jpeg: WriteStb(stream, image, options, jpeg: true); break;
+                    default: WriteTiff(stream, path, image, options); break;
+                }
+                stream.Flush();
+            });
         }
-        finally
+        catch (IOException e) when (e is not FileNotFoundException)
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            throw new IOException($"'{path}': cannot write the {name}: {Describe(e)}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"'{path}': cannot write the {name}: permission denied ({e.Message})", e);
         }
     }
+
+    /// <summary>The file system's reason in words a user acts on.</summary>
+    static string Describe(IOException e) => IsDiskFull(e) ? "disk full (no space left on the device)" : e.Message;
+
+    /// <summary>ENOSPC (28) on Unix, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    internal static bool IsDiskFull(Exception e) =>
+        e.HResult == 28 || (e.HResult & 0xFFFF) is 0x70 or 0x27 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
     static ImageFileFormat FromExtension(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
@@ -91,7 +110,7 @@ public static class ImageWriter
 
     static byte ToByte(float v) => v >= 1f ? (byte)255 : v > 0f ? (byte)(v * 255f + 0.5f) : (byte)0; // NaN -> 0
 
-    static void WriteStb(string temp, RasterImage image, WriteOptions o, bool jpeg)
+    static void WriteStb(Stream fs, RasterImage image, WriteOptions o, bool jpeg)
     {
         int c = image.Bands, n = image.PixelCount;
         var data = new byte[(long)n * c];
@@ -101,27 +120,24 @@ public static class ImageWriter
             for (int i = 0; i < n; i++) data[(long)i * c + b] = ToByte(p[i]);
         });
         var comps = (ColorComponents)c; // 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA (same numbering as stb)
-        using var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
         var writer = new StbImageWriteSharp.ImageWriter();
         if (jpeg) writer.WriteJpg(data, image.Width, image.Height, comps, fs, o.JpegQuality);
         else writer.WritePng(data, image.Width, image.Height, comps, fs);
     }
 
-    static void WriteTiff(string temp, string finalPath, RasterImage image, WriteOptions o)
+    static void WriteTiff(Stream stream, string finalPath, RasterImage image, WriteOptions o)
     {
         GeoTiffTags.EnsureRegistered();
         using var log = LibTiffErrors.Capture();
         int w = image.Width, h = image.Height, c = image.Bands, bps = o.BitDepth / 8;
         var geo = o.Geo ?? image.Geo;
-        double? noData = null;
-        if (image.Valid is not null)
-        {
-            // Masked pixels get the nodata value so the mask survives a round trip (GDAL semantics).
-            noData = geo?.GdalNoData is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : 0.0;
-            if (geo is null || geo.GdalNoData is null) geo = (geo ?? new GeoReference()) with { GdalNoData = noData.Value.ToString(CultureInfo.InvariantCulture) };
-        }
+        var (samples, noData) = NoDataRule.Quantise(image, o.BitDepth, o.RestoreSourceRange, geo?.GdalNoData);
+        string? noDataTag = noData?.ToString(CultureInfo.InvariantCulture);
+        if (geo is not null || noDataTag is not null) geo = (geo ?? new GeoReference()) with { GdalNoData = noDataTag };
 
-        using (Tiff? tif = Tiff.Open(temp, "w"))
+        // LibTiff swallows the stream's exceptions and reports "Write error"; the stream keeps the real one.
+        var tiffStream = new FailureRecordingTiffStream();
+        using (Tiff? tif = Tiff.ClientOpen(finalPath, "w", stream, tiffStream))
         {
             if (tif is null) throw new ImageFormatException(finalPath, $"cannot create TIFF: {log.Describe()}");
             tif.SetField(TiffTag.IMAGEWIDTH, w);
@@ -150,7 +166,6 @@ public static class ImageWriter
             if (geo is not null) GeoTiffTags.Write(tif, geo);
 
             int chunkSpp = o.Planar ? 1 : c;
-            var samples = Quantise(image, o, noData);
             if (o.Tiled)
             {
                 int ts = o.TileSize;
@@ -164,7 +179,7 @@ public static class ImageWriter
                     Array.Clear(buf);
                     Pack(samples, w, c, bps, o.Planar ? plane : -1, tx, ty, Math.Min(ts, w - tx), Math.Min(ts, h - ty), ts, buf);
                     if (tif.WriteEncodedTile(tif.ComputeTile(tx, ty, 0, (short)plane), buf, buf.Length) < 0)
-                        throw new ImageFormatException(finalPath, $"cannot write TIFF tile: {log.Describe()}");
+                        Fail(finalPath, tiffStream, log, "tile");
                 }
             }
             else
@@ -180,34 +195,35 @@ public static class ImageWriter
                     int rows = Math.Min(rps, h - s * rps);
                     Pack(samples, w, c, bps, o.Planar ? plane : -1, 0, s * rps, w, rows, w, buf);
                     if (tif.WriteEncodedStrip(plane * stripsPerPlane + s, buf, rows * rowBytes) < 0)
-                        throw new ImageFormatException(finalPath, $"cannot write TIFF strip: {log.Describe()}");
+                        Fail(finalPath, tiffStream, log, "strip");
                 }
             }
-            if (!tif.WriteDirectory() || log.HasErrors)
-                throw new ImageFormatException(finalPath, $"cannot write TIFF: {log.Describe()}");
+            if (!tif.WriteDirectory() || log.HasErrors || tiffStream.Failure is not null)
+                Fail(finalPath, tiffStream, log, "directory");
         }
+        if (tiffStream.Failure is not null) Fail(finalPath, tiffStream, log, "data");
     }
 
-    /// <summary>Planes to integer samples (rounded, clamped); masked pixels take the nodata value.</summary>
-    static ushort[][] Quantise(RasterImage image, WriteOptions o, double? noData)
+    /// <summary>A failed LibTiff write: the file system's own exception when there is one (disk full...), else LibTiff's words.</summary>
+    static void Fail(string path, FailureRecordingTiffStream stream, LibTiffErrors.Scope log, string what)
     {
-        double max = o.BitDepth == 16 ? 65535 : 255;
-        var result = new ushort[image.Bands][];
-        Parallel.For(0, image.Bands, b =>
+        if (stream.Failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+        throw new ImageFormatException(path, $"LibTiff cannot write the TIFF {what}: {log.Describe()}");
+    }
+
+    /// <summary>LibTiff's default stream over the caller's <see cref="Stream"/>, remembering the first write failure.</summary>
+    sealed class FailureRecordingTiffStream : TiffStream
+    {
+        public Exception? Failure { get; private set; }
+
+        public override void Write(object clientData, byte[] buffer, int offset, int count)
         {
-            var p = image.Planes[b];
-            var q = result[b] = new ushort[p.Length];
-            BandStretch? s = o.RestoreSourceRange && o.BitDepth == 16 && image.Stretch is { } st && b < st.Length ? st[b] : null;
-            ushort nd = (ushort)Math.Clamp(Math.Round(noData ?? 0), 0, max);
-            for (int i = 0; i < p.Length; i++)
-            {
-                if (noData is not null && !image.Valid![i]) { q[i] = nd; continue; }
-                float v = float.IsNaN(p[i]) ? 0f : p[i];
-                double x = s is { } bs ? bs.Invert(Math.Clamp(v, 0f, 1f)) : v * max;
-                q[i] = (ushort)Math.Clamp(Math.Round(x), 0, max);
-            }
-        });
-        return result;
+            try { base.Write(clientData, buffer, offset, count); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Failure ??= e; throw; }
+        }
+
+        // The caller owns (and disposes) the stream; LibTiff must not close it before it is flushed.
+        public override void Close(object clientData) { }
     }
 
     /// <summary>Copies a cols x rows window at (x0, y0) into a chunk buffer with <paramref name="chunkWidth"/> samples per row.</summary>

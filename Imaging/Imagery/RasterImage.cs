@@ -72,7 +72,8 @@ public sealed class RasterImage
     public bool IsValid(int index) => Valid is null || Valid[index];
 
     /// <summary>A new image with other planes (e.g. a resampled result) that keeps this image's bit depth;
-    /// georeference and mask are not carried (their geometry would differ) unless the size is unchanged.</summary>
+    /// georeference and mask are not carried (their geometry would differ) unless the size is unchanged:
+    /// a caller that changes the size sets them for the new geometry (as <c>Resampler</c> does).</summary>
     public RasterImage WithPlanes(float[][] planes, int width, int height)
     {
         bool sameSize = width == Width && height == Height;

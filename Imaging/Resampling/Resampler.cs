@@ -37,13 +37,12 @@ public static class Resampler
         return Resize(src, srcWidth, srcHeight, w, h, scale, scale, kernel, antialias);
     }
 
-    /// <summary>Every plane of an image; multithreaded inside each plane.</summary>
+    /// <summary>Every plane of an image, and its nodata mask (see <see cref="ResizeImage"/>); multithreaded inside each plane.</summary>
     public static RasterImage Resize(RasterImage image, int dstWidth, int dstHeight,
                                      ResampleKernel kernel = ResampleKernel.Bicubic, bool antialias = true)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var planes = image.Planes.Select(p => Resize(p, image.Width, image.Height, dstWidth, dstHeight, kernel, antialias)).ToArray();
-        return image.WithPlanes(planes, dstWidth, dstHeight);
+        return ResizeImage(image, dstWidth, dstHeight, (double)dstWidth / image.Width, (double)dstHeight / image.Height, kernel, antialias);
     }
 
     /// <summary>Every plane by a scale factor; the georeference, if any, follows (<see cref="GeoReference.ScaledBy"/>).</summary>
@@ -51,11 +50,59 @@ public static class Resampler
     {
         ArgumentNullException.ThrowIfNull(image);
         var (w, h) = ScaledSize(image.Width, image.Height, scale);
-        var planes = image.Planes.Select(p => Resize(p, image.Width, image.Height, w, h, scale, scale, kernel, antialias)).ToArray();
-        var result = image.WithPlanes(planes, w, h);
+        var result = ResizeImage(image, w, h, scale, scale, kernel, antialias);
         result.Geo = image.Geo?.ScaledBy(scale);
         return result;
     }
+
+    /// <summary>
+    /// Every plane, and the nodata mask with them. Masked pixels must not bleed into valid ones (their
+    /// value is a placeholder), so a masked image is resampled as a normalised convolution: the planes
+    /// times the mask, divided by the resampled mask. An output pixel is valid when the source pixel
+    /// nearest its centre is valid (and enough valid weight reaches it); otherwise it is masked and 0.
+    /// </summary>
+    static RasterImage ResizeImage(RasterImage image, int w, int h, double scaleX, double scaleY, ResampleKernel kernel, bool antialias)
+    {
+        int sw = image.Width, sh = image.Height;
+        if (image.Valid is not { } valid)
+        {
+            var plain = image.Planes.Select(p => Resize(p, sw, sh, w, h, scaleX, scaleY, kernel, antialias)).ToArray();
+            return image.WithPlanes(plain, w, h);
+        }
+
+        var weight = new float[valid.Length];
+        for (int i = 0; i < weight.Length; i++) weight[i] = valid[i] ? 1f : 0f;
+        var reach = Resize(weight, sw, sh, w, h, scaleX, scaleY, kernel, antialias);
+        var outValid = new bool[(long)w * h];
+        bool anyMasked = false;
+        for (int y = 0; y < h; y++)
+        {
+            int sy = Math.Clamp((int)Math.Floor((y + 0.5) / scaleY), 0, sh - 1);
+            for (int x = 0; x < w; x++)
+            {
+                int sx = Math.Clamp((int)Math.Floor((x + 0.5) / scaleX), 0, sw - 1);
+                int o = y * w + x;
+                outValid[o] = valid[sy * sw + sx] && reach[o] > MinValidWeight;
+                anyMasked |= !outValid[o];
+            }
+        }
+        var planes = new float[image.Bands][];
+        for (int b = 0; b < planes.Length; b++)
+        {
+            var src = image.Planes[b];
+            var weighted = new float[src.Length];
+            for (int i = 0; i < src.Length; i++) weighted[i] = valid[i] ? src[i] : 0f;
+            var r = Resize(weighted, sw, sh, w, h, scaleX, scaleY, kernel, antialias);
+            for (int i = 0; i < r.Length; i++) r[i] = outValid[i] ? r[i] / reach[i] : 0f;
+            planes[b] = r;
+        }
+        var result = image.WithPlanes(planes, w, h);
+        result.Valid = anyMasked ? outValid : null;
+        return result;
+    }
+
+    /// <summary>Below this share of the kernel's weight on valid pixels a result is too extrapolated to keep.</summary>
+    const float MinValidWeight = 0.25f;
 
     /// <summary>Core: explicit per-axis scales (they set the kernel positions; sizes set the output extent).</summary>
     public static float[] Resize(float[] src, int srcWidth, int srcHeight, int dstWidth, int dstHeight,
