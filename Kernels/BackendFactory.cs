@@ -87,7 +87,10 @@ public static class Backends
         }
     }
 
-    /// <summary>Settings shared by the real and the simulated CUDA backend and by the PTX export.</summary>
+    /// <summary>Settings shared by the real and the simulated CUDA backend and by the PTX export.
+    /// EnableAlgorithms (ILGPU.Algorithms) supplies the PTX implementations of MathF.Exp and MathF.Log
+    /// (XMath) that the softmax and cross-entropy kernels call: without it they do not compile
+    /// ("'ExpF' does not have an intrinsic implementation for this backend").</summary>
     internal static Context.Builder Configure(Context.Builder b) =>
         b.Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2).EnableAlgorithms();
 
