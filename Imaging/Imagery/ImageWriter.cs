@@ -1,6 +1,5 @@
 using System.Globalization;
 using BitMiracle.LibTiff.Classic;
-using StbImageWriteSharp;
 
 namespace ILGpuSat.Imaging.Imagery;
 
@@ -33,9 +32,9 @@ public sealed record WriteOptions
 }
 
 /// <summary>
-/// Writes <see cref="RasterImage"/> planes (0..1) as PNG, JPEG or (Geo)TIFF, rounded to 8 (or, for TIFF, 16) bits.
+/// Writes <see cref="RasterImage"/> planes (0..1) as PNG, JPEG or (Geo)TIFF, rounded to 8 (or, for PNG and TIFF, 16) bits.
 /// Only TIFF carries the georeference and the nodata mask (as GDAL_NODATA); PNG (1-4 bands) and JPEG
-/// (grey or RGB, alpha ignored) carry pixels only. Output goes to a temporary file in
+/// (grey or RGB, alpha ignored) carry pixels only (see <see cref="PngJpegCodec"/>). Output goes to a temporary file in
 /// the destination folder that is renamed over the target only when complete, so a crash never leaves a
 /// half-written image under the real name.
 /// </summary>
@@ -57,8 +56,8 @@ public static class ImageWriter
         {
             switch (format)
             {
-                case ImageFileFormat.Png: WriteStb(temp, image, options, jpeg: false); break;
-                case ImageFileFormat.Jpeg: WriteStb(temp, image, options, jpeg: true); break;
+                case ImageFileFormat.Png: PngJpegCodec.Write(temp, image, options, jpeg: false); break;
+                case ImageFileFormat.Jpeg: PngJpegCodec.Write(temp, image, options, jpeg: true); break;
                 default: WriteTiff(temp, full, image, options); break;
             }
             File.Move(temp, full, overwrite: true);
@@ -87,24 +86,6 @@ public static class ImageWriter
             throw new ArgumentException($"ImageWriter.Write('{path}'): bit depth must be 8 or 16, got {o.BitDepth}");
         if (format == ImageFileFormat.Tiff && o.Tiled && (o.TileSize <= 0 || o.TileSize % 16 != 0))
             throw new ArgumentException($"ImageWriter.Write('{path}'): TIFF tile size must be a positive multiple of 16, got {o.TileSize}");
-    }
-
-    static byte ToByte(float v) => v >= 1f ? (byte)255 : v > 0f ? (byte)(v * 255f + 0.5f) : (byte)0; // NaN -> 0
-
-    static void WriteStb(string temp, RasterImage image, WriteOptions o, bool jpeg)
-    {
-        int c = image.Bands, n = image.PixelCount;
-        var data = new byte[(long)n * c];
-        Parallel.For(0, c, b =>
-        {
-            var p = image.Planes[b];
-            for (int i = 0; i < n; i++) data[(long)i * c + b] = ToByte(p[i]);
-        });
-        var comps = (ColorComponents)c; // 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA (same numbering as stb)
-        using var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
-        var writer = new StbImageWriteSharp.ImageWriter();
-        if (jpeg) writer.WriteJpg(data, image.Width, image.Height, comps, fs, o.JpegQuality);
-        else writer.WritePng(data, image.Width, image.Height, comps, fs);
     }
 
     static void WriteTiff(string temp, string finalPath, RasterImage image, WriteOptions o)
