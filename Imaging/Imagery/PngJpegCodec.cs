@@ -174,7 +174,8 @@ internal static class PngJpegCodec
         string reason = e.Message.TrimEnd('.', ' ');
         string problem = e switch
         {
-            InvalidImageContentException => $"{format} data is corrupt: {reason}",
+            // InvalidDataException: the zlib (deflate) stream inside a PNG, inflated by .NET itself.
+            InvalidImageContentException or InvalidDataException => $"{format} data is corrupt: {reason}",
             UnknownImageFormatException => $"{format} data is not recognised by the decoder: {reason}",
             SixImageFormatException => $"{format} data is invalid: {reason}",
             NotSupportedException => $"{format} variant is not supported: {reason}",
