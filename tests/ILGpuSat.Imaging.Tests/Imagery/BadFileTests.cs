@@ -211,6 +211,18 @@ public class BadFileTests
     }
 
     [Test]
+    public void JpegFrameSizeIsCheckedBeforeDecoding()
+    {
+        var b = ValidJpeg();
+        int sof = FindMarker(b, 0xC0);
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(sof + 5), 65000); // height
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(sof + 7), 65000); // width
+        Expect(Bytes("huge.jpg", b), "65000", "MaxPixels");
+        var ex = Assert.Throws<ImageFormatException>(() => ImageReader.Read(Bytes("small.jpg", ValidJpeg()), new ReadOptions { MaxPixels = 100 }));
+        Assert.That(ex!.Message, Does.Contain("small.jpg").And.Contain("MaxPixels"));
+    }
+
+    [Test]
     public void CorruptJpegHeaderIsReportedAsJpeg()
     {
         var b = ValidJpeg();
