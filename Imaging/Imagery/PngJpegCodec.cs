@@ -41,7 +41,8 @@ internal static class PngJpegCodec
         var info = PngDecoder.Identify(Configuration.Default, new MemoryStream(bytes, writable: false), CancellationToken.None);
         var meta = info.Metadata.GetPngMetadata();
         bool sixteen = meta.BitDepth == PngBitDepth.Bit16;
-        // 2.1's Identify does not report a palette's tRNS chunk, so look for it: a palette with transparency is RGBA.
+        // The band count is the file's: a palette with transparency is RGBA (2.1's Identify does not report a
+        // palette's tRNS chunk, so look for it), while a grey or RGB file's tRNS colour key adds no alpha band.
         int bands = meta.ColorType switch
         {
             PngColorType.Grayscale => 1,
