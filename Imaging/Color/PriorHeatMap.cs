@@ -1,5 +1,5 @@
 using System.Globalization;
-using StbImageWriteSharp;
+using ILGpuSat.Imaging.Imagery;
 
 namespace ILGpuSat.Imaging.Color;
 
@@ -18,14 +18,18 @@ public static class PriorHeatMap
 
     private static readonly (byte, byte, byte) Ink = (20, 20, 20), OutOfGamut = (215, 215, 215);
 
-    /// <summary>Renders the panels and writes a PNG.</summary>
+    /// <summary>Renders the panels and writes a PNG (whatever the extension) through <see cref="ImageWriter"/>,
+    /// so the figure gets the same atomic write as every other image.</summary>
     public static void Write(string path, IReadOnlyList<(string Title, ColorPrior Prior)> panels, AbBins? bins = null)
     {
         var rgb = Render(panels, out int width, out int height, bins);
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        using var stream = File.Create(path);
-        new ImageWriter().WritePng(rgb, width, height, ColorComponents.RedGreenBlue, stream);
+        var image = RasterImage.Create(width, height, 3);
+        for (int b = 0; b < 3; b++)
+        {
+            var p = image.Planes[b];
+            for (int i = 0; i < p.Length; i++) p[i] = rgb[3 * i + b] / 255f; // written back exactly by the 8-bit rounding
+        }
+        ImageWriter.Write(path, image, new WriteOptions { Format = ImageFileFormat.Png });
     }
 
     /// <summary>The figure as interleaved RGB bytes.</summary>

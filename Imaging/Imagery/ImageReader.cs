@@ -1,5 +1,3 @@
-using StbImageSharp;
-
 namespace ILGpuSat.Imaging.Imagery;
 
 /// <summary>
@@ -49,7 +47,7 @@ public static class ImageReader
         {
             return kind switch
             {
-                FileKind.Png or FileKind.Jpeg => ReadStb(path, info.Length, kind, options),
+                FileKind.Png or FileKind.Jpeg => ReadPngJpeg(path, info.Length, kind, options),
                 FileKind.Tiff or FileKind.BigTiff => TiffReader.Read(path, info.Length, options),
                 _ => throw new ImageFormatException(path,
                     $"unsupported or unrecognised format (first bytes {Convert.ToHexString(head[..Math.Min(got, 8)])}, extension '{info.Extension}'); expected PNG, JPEG or TIFF"),
@@ -121,70 +119,15 @@ public static class ImageReader
         return sel;
     }
 
-    // ---------------------------------------------------------------- PNG / JPEG via StbImageSharp
+    // ---------------------------------------------------------------- PNG / JPEG via ImageSharp (PngJpegCodec)
 
-    static RasterImage ReadStb(string path, long length, FileKind kind, ReadOptions o)
+    static RasterImage ReadPngJpeg(string path, long length, FileKind kind, ReadOptions o)
     {
         if (length > int.MaxValue) throw new ImageFormatException(path, $"{kind} file of {length} bytes is too large");
         byte[] bytes = File.ReadAllBytes(path);
-        if (kind == FileKind.Png) CheckPngChunks(path, bytes, o); else CheckJpegStructure(path, bytes);
-
-        ImageInfo? maybe = ImageInfo.FromStream(new MemoryStream(bytes, writable: false));
-        if (maybe is not { } info)
-            throw new ImageFormatException(path, $"unreadable {kind} header ({StbImage.stbi__g_failure_reason ?? "no reason given"})");
-        int comps = (int)info.ColorComponents;
-        CheckDimensions(path, info.Width, info.Height, comps, o);
-        int bytesPerSample = info.BitsPerChannel == 16 ? 2 : 1;
-        CheckExpansion(path, (long)info.Width * info.Height * comps * bytesPerSample, bytes.Length, $"{kind} data");
-        int[] sel = ResolveBands(path, comps, o);
-
-        int n = info.Width * info.Height;
-        var raw = new float[sel.Length][];
-        for (int b = 0; b < sel.Length; b++) raw[b] = new float[n];
-        bool sixteen = info.BitsPerChannel == 16 && kind == FileKind.Png;
-        if (sixteen) Decode16(path, bytes, info, comps, sel, raw);
-        else
-        {
-            var result = ImageResult.FromMemory(bytes, ColorComponents.Default);
-            if (result.Width != info.Width || result.Height != info.Height || (int)result.Comp != comps || result.Data.Length < (long)n * comps)
-                throw new ImageFormatException(path, $"decoded size {result.Width}x{result.Height}x{(int)result.Comp} disagrees with the header {info.Width}x{info.Height}x{comps}");
-            var data = result.Data;
-            for (int b = 0; b < sel.Length; b++)
-            {
-                var p = raw[b];
-                int s = sel[b];
-                for (int i = 0; i < n; i++) p[i] = data[(long)i * comps + s];
-            }
-        }
-
-        var mode = o.Stretch == StretchMode.Auto ? StretchMode.FullRange : o.Stretch;
-        var image = new RasterImage(info.Width, info.Height, raw, sourceBitDepth: sixteen ? 16 : 8);
-        Stretcher.Finish(path, image, sixteen ? 65535.0 : 255.0, isFloat: false, mode, o, fileNoData: null);
-        return image;
-    }
-
-    static unsafe void Decode16(string path, byte[] bytes, ImageInfo info, int comps, int[] sel, float[][] raw)
-    {
-        // StbImageSharp exposes 16-bit PNG decoding only through its internal-style entry point; the buffer
-        // comes from Marshal.AllocHGlobal (StbImageSharp's CRuntime.malloc) and is released the same way.
-        var ctx = new StbImage.stbi__context(new MemoryStream(bytes, writable: false));
-        int x, y, c;
-        ushort* p = StbImage.stbi__load_and_postprocess_16bit(ctx, &x, &y, &c, 0);
-        if (p == null)
-            throw new ImageFormatException(path, $"cannot decode 16-bit PNG data ({StbImage.stbi__g_failure_reason ?? "no reason given"})");
-        try
-        {
-            if (x != info.Width || y != info.Height || c != comps)
-                throw new ImageFormatException(path, $"decoded size {x}x{y}x{c} disagrees with the header {info.Width}x{info.Height}x{comps}");
-            long n = (long)x * y;
-            for (int b = 0; b < sel.Length; b++)
-            {
-                var dst = raw[b];
-                int s = sel[b];
-                for (long i = 0; i < n; i++) dst[i] = p[i * comps + s];
-            }
-        }
-        finally { System.Runtime.InteropServices.Marshal.FreeHGlobal((IntPtr)p); }
+        // Our own bounded structure and size checks run before the decoder sees a byte of a possibly crafted file.
+        if (kind == FileKind.Png) CheckPngChunks(path, bytes, o); else CheckJpegStructure(path, bytes, o);
+        return PngJpegCodec.Read(path, bytes, kind, o);
     }
 
     /// <summary>Walks the PNG chunk list: every chunk must lie inside the file and IEND must be present.</summary>
@@ -202,7 +145,7 @@ public static class ImageReader
             if (!sawIhdr)
             {
                 if (type != "IHDR" || len < 13) throw new ImageFormatException(path, "PNG does not start with an IHDR chunk");
-                // Check the declared size here: stb_image reports an oversized header only as "unknown image type".
+                // Check the declared size here, before any decoder allocates for it.
                 long w = (uint)(b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19]);
                 long h = (uint)(b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23]);
                 int comps = b[25] switch { 0 => 1, 2 => 3, 3 => 3, 4 => 2, 6 => 4, _ => throw new ImageFormatException(path, $"PNG colour type {b[25]} is invalid") };
@@ -217,9 +160,10 @@ public static class ImageReader
         if (!sawIdat) throw new ImageFormatException(path, "PNG has no image data (IDAT)");
     }
 
-    /// <summary>Walks the JPEG markers up to the first scan and requires an end-of-image marker after it:
-    /// stb_image silently pads a truncated entropy stream instead of failing.</summary>
-    static void CheckJpegStructure(string path, byte[] b)
+    /// <summary>Walks the JPEG markers up to the first scan, checks the frame's declared size against the limits
+    /// and requires an end-of-image marker after the scan: decoders silently pad a truncated entropy stream
+    /// instead of failing.</summary>
+    static void CheckJpegStructure(string path, byte[] b, ReadOptions o)
     {
         int pos = 2;
         bool sawFrame = false;
@@ -234,7 +178,14 @@ public static class ImageReader
             int len = b[pos + 2] << 8 | b[pos + 3];
             if (len < 2 || pos + 2 + len > b.Length)
                 throw new ImageFormatException(path, $"JPEG segment 0xFF{m:X2} at byte {pos} declares {len} bytes beyond the end of the file (truncated)");
-            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) sawFrame = true;
+            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
+            {
+                if (len < 8) throw new ImageFormatException(path, $"JPEG frame header at byte {pos} is {len} bytes, too short");
+                long h = b[pos + 5] << 8 | b[pos + 6], w = b[pos + 7] << 8 | b[pos + 8], comps = b[pos + 9];
+                CheckDimensions(path, w, h, comps, o);
+                CheckExpansion(path, w * h * comps, b.Length, "JPEG data");
+                sawFrame = true;
+            }
             if (m == 0xDA)
             {
                 if (!sawFrame) throw new ImageFormatException(path, "JPEG scan before any frame header");

@@ -1,7 +1,6 @@
 using System.Globalization;
 using BitMiracle.LibTiff.Classic;
 using ILGpuSat.Common;
-using StbImageWriteSharp;
 
 namespace ILGpuSat.Imaging.Imagery;
 
@@ -64,8 +63,8 @@ public static class ImageWriter
                 var stream = StreamWrapper?.Invoke(file) ?? file;
                 switch (format)
                 {
-                    case ImageFileFormat.Png: WriteStb(stream, image, options, jpeg: false); break;
-                    case ImageFileFormat.Jpeg: WriteStb(stream, image, options, jpeg: true); break;
+                    case ImageFileFormat.Png: PngJpegCodec.Write(stream, image, options, jpeg: false); break;
+                    case ImageFileFormat.Jpeg: PngJpegCodec.Write(stream, image, options, jpeg: true); break;
                     default: WriteTiff(stream, path, image, options); break;
                 }
                 stream.Flush();
@@ -106,23 +105,6 @@ public static class ImageWriter
             throw new ArgumentException($"ImageWriter.Write('{path}'): bit depth must be 8 or 16, got {o.BitDepth}");
         if (format == ImageFileFormat.Tiff && o.Tiled && (o.TileSize <= 0 || o.TileSize % 16 != 0))
             throw new ArgumentException($"ImageWriter.Write('{path}'): TIFF tile size must be a positive multiple of 16, got {o.TileSize}");
-    }
-
-    static byte ToByte(float v) => v >= 1f ? (byte)255 : v > 0f ? (byte)(v * 255f + 0.5f) : (byte)0; // NaN -> 0
-
-    static void WriteStb(Stream fs, RasterImage image, WriteOptions o, bool jpeg)
-    {
-        int c = image.Bands, n = image.PixelCount;
-        var data = new byte[(long)n * c];
-        Parallel.For(0, c, b =>
-        {
-            var p = image.Planes[b];
-            for (int i = 0; i < n; i++) data[(long)i * c + b] = ToByte(p[i]);
-        });
-        var comps = (ColorComponents)c; // 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA (same numbering as stb)
-        var writer = new StbImageWriteSharp.ImageWriter();
-        if (jpeg) writer.WriteJpg(data, image.Width, image.Height, comps, fs, o.JpegQuality);
-        else writer.WritePng(data, image.Width, image.Height, comps, fs);
     }
 
     static void WriteTiff(Stream stream, string finalPath, RasterImage image, WriteOptions o)

@@ -32,7 +32,7 @@ internal static class NoDataRule
             {
                 float v = float.IsNaN(p[i]) ? 0f : p[i];
                 double x = s is { } bs ? bs.Invert(Math.Clamp(v, 0f, 1f)) : v * max;
-                q[i] = (ushort)Math.Clamp(Math.Round(x), 0, max);
+                q[i] = (ushort)Math.Clamp(Math.Round(x, MidpointRounding.AwayFromZero), 0, max); // halves up, as the PNG writer
             }
         });
 

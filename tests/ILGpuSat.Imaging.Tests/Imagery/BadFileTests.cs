@@ -181,6 +181,120 @@ public class BadFileTests
         Assert.That(ImageReader.Read(f).Bands, Is.EqualTo(6));
     }
 
+    // ---------------------------------------------------------------- the message names the format detected
+
+    /// <summary>A PNG or JPEG failure names the file and the format it is, never another one (stb reported a
+    /// process-wide last failure reason, which could come from another format's probe or another thread).</summary>
+    void ExpectFormat(string f, string format, params string[] forbidden)
+    {
+        var ex = Assert.Throws<ImageFormatException>(() => ImageReader.Read(f));
+        TestContext.Out.WriteLine(ex!.Message);
+        Assert.That(ex.Message, Does.Contain(Path.GetFileName(f)));
+        Assert.That(ex.Message, Does.Contain(format));
+        foreach (var s in forbidden) Assert.That(ex.Message, Does.Not.Contain(s).IgnoreCase);
+    }
+
+    byte[] ValidJpeg()
+    {
+        string f = Path.Combine(dir, "valid.jpg");
+        var img = RasterImage.Create(64, 48, 3);
+        var rnd = new Random(5);
+        foreach (var p in img.Planes) for (int i = 0; i < p.Length; i++) p[i] = (float)rnd.NextDouble();
+        ImageWriter.Write(f, img, new WriteOptions { JpegQuality = 90 });
+        return File.ReadAllBytes(f);
+    }
+
+    static int FindMarker(byte[] b, byte marker)
+    {
+        for (int i = 2; i + 1 < b.Length; i++) if (b[i] == 0xFF && b[i + 1] == marker) return i;
+        throw new InvalidOperationException($"marker 0xFF{marker:X2} not found");
+    }
+
+    [Test]
+    public void JpegFrameSizeIsCheckedBeforeDecoding()
+    {
+        var b = ValidJpeg();
+        int sof = FindMarker(b, 0xC0);
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(sof + 5), 65000); // height
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(sof + 7), 65000); // width
+        Expect(Bytes("huge.jpg", b), "65000", "MaxPixels");
+        var ex = Assert.Throws<ImageFormatException>(() => ImageReader.Read(Bytes("small.jpg", ValidJpeg()), new ReadOptions { MaxPixels = 100 }));
+        Assert.That(ex!.Message, Does.Contain("small.jpg").And.Contain("MaxPixels"));
+    }
+
+    [Test]
+    public void CorruptJpegHeaderIsReportedAsJpeg()
+    {
+        var b = ValidJpeg();
+        b[FindMarker(b, 0xC0) + 11] = 0x77; // first component's sampling factors: 7x7, beyond JPEG's 4x4
+        ExpectFormat(Bytes("sampling.jpg", b), "JPEG", "png");
+        var c = ValidJpeg();
+        c[FindMarker(c, 0xC4) + 4] = 0x37; // Huffman table class 3 does not exist
+        ExpectFormat(Bytes("huffman.jpg", c), "JPEG data is corrupt", "png");
+    }
+
+    [Test]
+    public void CorruptJpegEntropyDataIsReportedAsJpeg()
+    {
+        var b = ValidJpeg();
+        int sos = FindMarker(b, 0xDA);
+        int start = sos + 2 + (b[sos + 2] << 8 | b[sos + 3]);
+        int rejected = 0, mutants = 0;
+        for (int p = start; p < b.Length - 2; p += 3, mutants++)
+        {
+            var m = (byte[])b.Clone();
+            m[p] = 0xFF; // a stray marker byte where only entropy-coded data may be
+            string f = Bytes("entropy.jpg", m);
+            try { ImageReader.Read(f); } // decoders may conceal the damage, as libjpeg does
+            catch (ImageFormatException e)
+            {
+                rejected++;
+                Assert.That(e.Message, Does.Contain("entropy.jpg").And.Contain("JPEG"));
+                Assert.That(e.Message, Does.Not.Contain("png").IgnoreCase);
+            }
+        }
+        TestContext.Out.WriteLine($"{rejected} of {mutants} one-byte entropy mutants rejected");
+        Assert.That(rejected, Is.GreaterThan(0), "no mutant reached the decoder's error path");
+    }
+
+    static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (byte x in data)
+        {
+            c ^= x;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    }
+
+    [Test]
+    public void ScrambledPngIsReportedAsPng()
+    {
+        var b = ValidPng();
+        var rnd = new Random(11);
+        var garbage = (byte[])b.Clone();
+        for (int i = 8; i < garbage.Length; i++) garbage[i] = (byte)rnd.Next(256);
+        ExpectFormat(Bytes("scrambled.png", garbage), "PNG", "SOI", "JPEG");
+
+        // Chunk list and CRCs intact, compressed pixels (after the 2-byte zlib header) garbage: this gets past
+        // our structural checks to the decoder itself.
+        var idat = (byte[])b.Clone();
+        for (int pos = 8; ;)
+        {
+            int len = BinaryPrimitives.ReadInt32BigEndian(idat.AsSpan(pos));
+            string type = System.Text.Encoding.ASCII.GetString(idat, pos + 4, 4);
+            if (type == "IDAT")
+            {
+                for (int k = 2; k < len; k++) idat[pos + 8 + k] = (byte)rnd.Next(256);
+                BinaryPrimitives.WriteUInt32BigEndian(idat.AsSpan(pos + 8 + len), Crc32(idat.AsSpan(pos + 4, len + 4)));
+            }
+            if (type == "IEND") break;
+            pos += 12 + len;
+        }
+        ExpectFormat(Bytes("idat.png", idat), "PNG data is corrupt", "SOI", "JPEG");
+    }
+
     [Test]
     public void MissingFileIsFileNotFound()
         => Assert.Throws<FileNotFoundException>(() => ImageReader.Read(Path.Combine(dir, "nope.png")));

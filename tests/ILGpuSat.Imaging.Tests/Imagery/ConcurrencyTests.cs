@@ -5,8 +5,9 @@ using NUnit.Framework;
 
 namespace ILGpuSat.Imaging.Tests.Imagery;
 
-/// <summary>Data loaders decode on many threads: the decoders' shared state (stb globals, LibTiff's
-/// process-wide error handler and tag extender) must not mix results or errors between threads.</summary>
+/// <summary>Data loaders decode on many threads: the decoders' shared state (ImageSharp's shared decoders,
+/// configuration and memory pool, LibTiff's process-wide error handler and tag extender) must not mix
+/// results or errors between threads.</summary>
 [TestFixture]
 public class ConcurrencyTests
 {

@@ -11,7 +11,8 @@ namespace ILGpuSat.Imaging.Tests.Resampling;
 public class BicubicTwiceTests
 {
     // The SRCNN-style baseline (x4 down, x4 up, Y-PSNR with a 4-pixel crop) on real RSSCN7 tiles against PIL's
-    // float bicubic. Residual differences: JPEG decoder (stb_image vs libjpeg) and PIL's truncated borders.
+    // float bicubic. Residual differences: JPEG decoder (ImageSharp vs libjpeg) and PIL's truncated borders
+    // (measured -0.0023 and -0.0002 dB on the two tiles; stb_image, before, -0.0025 and -0.0001).
     const double ToleranceDb = 0.02;
 
     [Test]

@@ -2,7 +2,7 @@ using ILGpuSat.Imaging.Color;
 using ILGpuSat.Training.Color;
 using ILGpuSat.Training.Tests.Data;
 using NUnit.Framework;
-using StbImageWriteSharp;
+using ILGpuSat.Imaging.Imagery;
 
 namespace ILGpuSat.Training.Tests.Color;
 
@@ -79,9 +79,8 @@ public class PriorBuilderTests
 
     private static void WriteFlat(string path, int w, int h, byte[] rgb)
     {
-        var bytes = new byte[w * h * 3];
-        for (int i = 0; i < w * h; i++) { bytes[3 * i] = rgb[0]; bytes[3 * i + 1] = rgb[1]; bytes[3 * i + 2] = rgb[2]; }
-        using var s = File.Create(path);
-        new ImageWriter().WritePng(bytes, w, h, ColorComponents.RedGreenBlue, s);
+        var image = RasterImage.Create(w, h, 3);
+        for (int b = 0; b < 3; b++) Array.Fill(image.Planes[b], rgb[b] / 255f);
+        ImageWriter.Write(path, image, new WriteOptions { Format = ImageFileFormat.Png });
     }
 }

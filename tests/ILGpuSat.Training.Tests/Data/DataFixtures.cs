@@ -1,4 +1,4 @@
-using StbImageWriteSharp;
+using ILGpuSat.Imaging.Imagery;
 
 namespace ILGpuSat.Training.Tests.Data;
 
@@ -21,18 +21,17 @@ internal sealed class DataFixtures : IDisposable
     {
         var rng = new Random(seed);
         double f1 = rng.NextDouble() * 0.2, f2 = rng.NextDouble() * 0.2, ph = rng.NextDouble() * 6;
-        var bytes = new byte[width * height * 3];
+        var image = RasterImage.Create(width, height, 3);
         for (int y = 0; y < height; y++)
         for (int x = 0; x < width; x++)
         {
-            int i = (y * width + x) * 3;
-            bytes[i] = (byte)(127 + 120 * Math.Sin(f1 * x + ph));
-            bytes[i + 1] = (byte)(127 + 120 * Math.Cos(f2 * y + 2 * ph));
-            bytes[i + 2] = (byte)rng.Next(256);
+            // Whole levels over 255, so the 8-bit PNG holds exactly these values.
+            image[0, y, x] = (byte)(127 + 120 * Math.Sin(f1 * x + ph)) / 255f;
+            image[1, y, x] = (byte)(127 + 120 * Math.Cos(f2 * y + 2 * ph)) / 255f;
+            image[2, y, x] = (byte)rng.Next(256) / 255f;
         }
         string path = Path.Combine(folder, name);
-        using var stream = File.Create(path);
-        new ImageWriter().WritePng(bytes, width, height, ColorComponents.RedGreenBlue, stream);
+        ImageWriter.Write(path, image, new WriteOptions { Format = ImageFileFormat.Png });
         return path;
     }
 
