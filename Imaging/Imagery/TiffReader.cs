@@ -5,7 +5,8 @@ using BitMiracle.LibTiff.Classic;
 namespace ILGpuSat.Imaging.Imagery;
 
 /// <summary>TIFF / GeoTIFF decoding through LibTiff.NET: strips or tiles, chunky or planar, 8/16/32-bit
-/// integer and 32/64-bit float samples, palette, and (through LibTiff's RGBA path) YCbCr/CMYK 8-bit.</summary>
+/// integer and 32/64-bit float samples, palette, and (through LibTiff's RGBA path) YCbCr/CMYK 8-bit.
+/// LibTiff reads the file through a stream this class owns, so a file LibTiff fails on is closed at once.</summary>
 internal static class TiffReader
 {
     enum SampleKind { U8, I8, U16, I16, U32, I32, F32, F64 }
@@ -15,7 +16,8 @@ internal static class TiffReader
         TiffStructure.Check(path, length);
         GeoTiffTags.EnsureRegistered();
         using var log = LibTiffErrors.Capture();
-        using Tiff? tif = Tiff.Open(path, "r");
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+        using Tiff? tif = Tiff.ClientOpen(path, "r", fs, new TiffFileStream());
         if (tif is null) throw new ImageFormatException(path, $"LibTiff cannot open the TIFF: {log.Describe()}");
 
         int width = IntField(tif, TiffTag.IMAGEWIDTH, 0);
