@@ -59,7 +59,9 @@ public static class ImageReader
                                     || (e is IOException && e is not EndOfStreamException)))
         {
             // Decoder libraries signal bad data with assorted exception types (index out of range, invalid operation...).
-            throw new ImageFormatException(path, $"cannot decode {kind} data: {e.GetType().Name}: {e.Message}", e);
+            // Last resort: the format checks are meant to stop bad data before a decoder trips over it.
+            string format = kind switch { FileKind.BigTiff => "BigTIFF", _ => kind.ToString().ToUpperInvariant() };
+            throw new ImageFormatException(path, $"{format} data is corrupt ({e.GetType().Name}: {e.Message})", e);
         }
     }
 
