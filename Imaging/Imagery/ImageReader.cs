@@ -65,8 +65,9 @@ public static class ImageReader
         }
     }
 
-    /// <summary>Width and height without decoding the pixels where the format allows it (PNG, JPEG: the
-    /// header alone, with bounded reads); a TIFF is decoded. Bad files throw <see cref="ImageFormatException"/>.</summary>
+    /// <summary>Width and height without decoding the pixels (PNG, JPEG: the header alone, with bounded reads;
+    /// TIFF: the image directory, after the checks a read makes before decoding). Bad files throw
+    /// <see cref="ImageFormatException"/>.</summary>
     public static (int Width, int Height) ReadSize(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -76,6 +77,7 @@ public static class ImageReader
         }
         catch (InvalidDataException e) { throw new ImageFormatException(path, e.Message, e); }
         catch (EndOfStreamException e) { throw new ImageFormatException(path, "header truncated", e); }
+        if (TiffReader.ReadSize(path) is var (tw, th)) return (tw, th);
         var image = Read(path);
         return (image.Width, image.Height);
     }

@@ -17,6 +17,18 @@ internal static class TiffReader
     static readonly Compression[] Supported =
         { Compression.NONE, Compression.LZW, Compression.ADOBE_DEFLATE, Compression.DEFLATE, Compression.PACKBITS, Compression.JPEG };
 
+    /// <summary>Width and height from the image directory alone, after the checks <see cref="Read"/> makes before
+    /// decoding (so a file that cannot be read is not indexed as readable); null when the file is not a TIFF.</summary>
+    public static (int Width, int Height)? ReadSize(string path)
+    {
+        using var fs = OpenFile(path);
+        Span<byte> head = stackalloc byte[4];
+        int got = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (ImageReader.Detect(head[..got]) is not (ImageReader.FileKind.Tiff or ImageReader.FileKind.BigTiff)) return null;
+        var t = Inspect(path, fs, fs.Length, ReadOptions.Default);
+        return (t.Width, t.Height);
+    }
+
     public static RasterImage Read(string path, long length, ReadOptions o)
     {
         using var fs = OpenFile(path);

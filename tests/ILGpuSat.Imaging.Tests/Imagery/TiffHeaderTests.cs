@@ -8,8 +8,8 @@ namespace ILGpuSat.Imaging.Tests.Imagery;
 
 /// <summary>
 /// Defects an outside fuzzer found in the TIFF path, one test each: headers whose sizes make LibTiff allocate
-/// gigabytes for a tiny file, file handles left open when LibTiff throws, and crash-like messages from LibTiff's
-/// casts. Files are crafted byte by byte (<see cref="TiffBytes"/>),
+/// gigabytes for a tiny file, file handles left open when LibTiff throws, crash-like messages from LibTiff's
+/// casts, and a size query that decoded the whole image. Files are crafted byte by byte (<see cref="TiffBytes"/>),
 /// in every flavour: classic and BigTIFF, both byte orders, SHORT/LONG/LONG8 tables stored inline or out of line.
 /// </summary>
 [TestFixture]
@@ -242,6 +242,24 @@ public class TiffHeaderTests
         var e = Rejects(f, () => ImageReader.Read(f), "Read");
         Assert.That(e.Message, Does.StartWith($"'{f}': TIFF strip 0 cannot be decoded (LZW data is corrupt: "));
         Assert.That(e.Message, Does.Not.Contain("Exception"));
+    }
+
+    // ------------------------------------------------------------------ defect 5: ReadSize decoded the whole TIFF
+
+    [Test]
+    public void ReadSizeOfATiffReadsOnlyItsDirectory()
+    {
+        string f = Path.Combine(dir, "big.tif");
+        TiffFixtures.Write(f, new TiffFixtures.Spec { Bands = 1, Bits = 8, Width = 2000, Height = 1500, RowsPerStrip = 64 });
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.That(ImageReader.ReadSize(f), Is.EqualTo((2000, 1500)));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.LessThan(1L << 20), "a 3 MB raster must not be decoded for its size");
+
+        // Its pixel data is not read at all: a corrupt strip still has a size, but not an image.
+        string lzw = Save("lzw.tif", CorruptLzw());
+        Assert.That(ImageReader.ReadSize(lzw), Is.EqualTo((64, 64)));
+        Assert.Throws<ImageFormatException>(() => ImageReader.Read(lzw));
     }
 
     // ------------------------------------------------------------------ the stricter checks still accept real files
