@@ -8,9 +8,13 @@ public sealed class ImageFormatException : Exception
 {
     public string? FilePath { get; }
 
+    /// <summary>The message without the file name, so a caller can put a check's finding into its own sentence.</summary>
+    public string Problem { get; }
+
     public ImageFormatException(string? filePath, string problem, Exception? inner = null)
         : base($"{(filePath is null ? "image" : $"'{filePath}'")}: {problem}", inner)
     {
         FilePath = filePath;
+        Problem = problem;
     }
 }

@@ -58,12 +58,15 @@ public static class ImageReader
                                     || (e is IOException && e is not EndOfStreamException)))
         {
             // Decoder libraries signal bad data with assorted exception types (index out of range, invalid operation...).
-            throw new ImageFormatException(path, $"cannot decode {kind} data: {e.GetType().Name}: {e.Message}", e);
+            // Last resort: the format checks are meant to stop bad data before a decoder trips over it.
+            string format = kind switch { FileKind.BigTiff => "BigTIFF", _ => kind.ToString().ToUpperInvariant() };
+            throw new ImageFormatException(path, $"{format} data is corrupt ({e.GetType().Name}: {e.Message})", e);
         }
     }
 
-    /// <summary>Width and height without decoding the pixels where the format allows it (PNG, JPEG: the
-    /// header alone, with bounded reads); a TIFF is decoded. Bad files throw <see cref="ImageFormatException"/>.</summary>
+    /// <summary>Width and height without decoding the pixels (PNG, JPEG: the header alone, with bounded reads;
+    /// TIFF: the image directory, after the checks a read makes before decoding). Bad files throw
+    /// <see cref="ImageFormatException"/>.</summary>
     public static (int Width, int Height) ReadSize(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -73,6 +76,7 @@ public static class ImageReader
         }
         catch (InvalidDataException e) { throw new ImageFormatException(path, e.Message, e); }
         catch (EndOfStreamException e) { throw new ImageFormatException(path, "header truncated", e); }
+        if (TiffReader.ReadSize(path) is var (tw, th)) return (tw, th);
         var image = Read(path);
         return (image.Width, image.Height);
     }

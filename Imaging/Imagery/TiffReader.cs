@@ -5,40 +5,50 @@ using BitMiracle.LibTiff.Classic;
 namespace ILGpuSat.Imaging.Imagery;
 
 /// <summary>TIFF / GeoTIFF decoding through LibTiff.NET: strips or tiles, chunky or planar, 8/16/32-bit
-/// integer and 32/64-bit float samples, palette, and (through LibTiff's RGBA path) YCbCr/CMYK 8-bit.</summary>
+/// integer and 32/64-bit float samples, palette, and (through LibTiff's RGBA path) YCbCr/CMYK 8-bit.
+/// LibTiff only sees a file after <see cref="TiffStructure"/> has checked its directory and sizes, and reads it
+/// through a stream this class owns, so a file LibTiff fails on is closed at once.</summary>
 internal static class TiffReader
 {
     enum SampleKind { U8, I8, U16, I16, U32, I32, F32, F64 }
 
+    /// <summary>The codecs this reader accepts. LibTiff.NET knows more (CCITT fax, old-style JPEG, NeXT...), but
+    /// those carry bilevel or obsolete data this reader cannot use, each with tag parsing of its own.</summary>
+    static readonly Compression[] Supported =
+        { Compression.NONE, Compression.LZW, Compression.ADOBE_DEFLATE, Compression.DEFLATE, Compression.PACKBITS, Compression.JPEG };
+
+    /// <summary>Width and height from the image directory alone, after the checks <see cref="Read"/> makes before
+    /// decoding (so a file that cannot be read is not indexed as readable); null when the file is not a TIFF.</summary>
+    public static (int Width, int Height)? ReadSize(string path)
+    {
+        using var fs = OpenFile(path);
+        Span<byte> head = stackalloc byte[4];
+        int got = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (ImageReader.Detect(head[..got]) is not (ImageReader.FileKind.Tiff or ImageReader.FileKind.BigTiff)) return null;
+        var t = Inspect(path, fs, fs.Length, ReadOptions.Default);
+        return (t.Width, t.Height);
+    }
+
     public static RasterImage Read(string path, long length, ReadOptions o)
     {
-        TiffStructure.Check(path, length);
+        using var fs = OpenFile(path);
+        var t = Inspect(path, fs, length, o);
         GeoTiffTags.EnsureRegistered();
         using var log = LibTiffErrors.Capture();
-        using Tiff? tif = Tiff.Open(path, "r");
-        if (tif is null) throw new ImageFormatException(path, $"LibTiff cannot open the TIFF: {log.Describe()}");
-
-        int width = IntField(tif, TiffTag.IMAGEWIDTH, 0);
-        int height = IntField(tif, TiffTag.IMAGELENGTH, 0);
-        int spp = IntField(tif, TiffTag.SAMPLESPERPIXEL, 1);
-        int bits = IntField(tif, TiffTag.BITSPERSAMPLE, 1);
-        var format = (SampleFormat)IntField(tif, TiffTag.SAMPLEFORMAT, (int)SampleFormat.UINT);
-        var planar = (PlanarConfig)IntField(tif, TiffTag.PLANARCONFIG, (int)PlanarConfig.CONTIG);
-        var photometric = (Photometric)IntField(tif, TiffTag.PHOTOMETRIC, spp >= 3 ? (int)Photometric.RGB : (int)Photometric.MINISBLACK);
-        var compression = (Compression)IntField(tif, TiffTag.COMPRESSION, (int)Compression.NONE);
-
-        ImageReader.CheckDimensions(path, width, height, spp, o);
+        fs.Position = 0;
+        using Tiff? tif = Tiff.ClientOpen(path, "r", fs, new TiffFileStream());
+        if (tif is null) throw Fail(path, t, $"directory cannot be read by LibTiff: {LibTiffSays(path, log)}");
+        CheckAgreement(path, t, tif);
         // LibTiff silently "repairs" strip/tile tables whose counts or sizes disagree with the header
         // (recomputing them from the image size); such a file lies about its layout and is rejected.
         var repaired = log.Warnings.FirstOrDefault(w => w.Contains("StripOffsets") || w.Contains("StripByteCounts")
                                                      || w.Contains("TileOffsets") || w.Contains("TileByteCounts"));
         if (repaired is not null)
-            throw new ImageFormatException(path, $"strip/tile table disagrees with the image header (truncated or lying file): {repaired}");
-        if (!tif.IsCodecConfigured(compression))
-            throw new ImageFormatException(path, $"TIFF compression {compression} is not supported by LibTiff.NET");
+            throw Fail(path, t, $"strip/tile table disagrees with the image header (truncated or lying file): {repaired.Replace(path + ": ", "", StringComparison.Ordinal)}");
 
         var geo = GeoTiffTags.Read(tif);
-        double? fileNoData = ParseNoData(path, geo?.GdalNoData);
+        double? fileNoData = ParseNoData(path, t, geo?.GdalNoData);
+        var photometric = PhotometricOf(t);
 
         RasterImage image;
         StretchMode auto;
@@ -47,26 +57,24 @@ internal static class TiffReader
 
         if (photometric == Photometric.PALETTE)
         {
-            image = ReadPalette(path, tif, width, height, spp, bits, o, log);
+            image = ReadPalette(path, t, tif, o, log);
             auto = StretchMode.FullRange; typeMax = 65535; isFloat = false;
         }
-        else if (photometric is Photometric.YCBCR or Photometric.SEPARATED or Photometric.CIELAB && !(photometric == Photometric.YCBCR && compression == Compression.JPEG))
+        else if (ViaRgba(t))
         {
-            if (bits != 8) throw new ImageFormatException(path, $"{photometric} TIFF with {bits}-bit samples is not supported");
-            image = ReadViaRgba(path, tif, width, height, o, log);
+            image = ReadViaRgba(path, t, tif, o, log);
             auto = StretchMode.FullRange; typeMax = 255; isFloat = false;
         }
         else
         {
             if (photometric == Photometric.YCBCR) tif.SetField(TiffTag.JPEGCOLORMODE, JpegColorMode.RGB);
-            var kind = Kind(path, bits, format);
-            int[] sel = ImageReader.ResolveBands(path, spp, o);
+            var kind = Kind(path, t);
+            int[] sel = ImageReader.ResolveBands(path, t.SamplesPerPixel, o);
             var planes = new float[sel.Length][];
-            for (int b = 0; b < sel.Length; b++) planes[b] = new float[(long)width * height];
-            CheckRawExtents(path, tif, length, (long)width * height * spp * (bits / 8), compression);
-            if (tif.IsTiled()) ReadTiles(path, tif, width, height, spp, kind, planar, sel, planes, log);
-            else ReadStrips(path, tif, width, height, spp, kind, planar, sel, planes, log);
-            image = new RasterImage(width, height, planes, sourceBitDepth: bits);
+            for (int b = 0; b < sel.Length; b++) planes[b] = new float[(long)t.Width * t.Height];
+            if (t.Tiled) ReadTiles(path, t, tif, t.SamplesPerPixel, kind, t.Planar, sel, planes, log);
+            else ReadStrips(path, t, tif, t.SamplesPerPixel, kind, t.Planar, sel, planes, log);
+            image = new RasterImage(t.Width, t.Height, planes, sourceBitDepth: t.BitsPerSample);
             isFloat = kind is SampleKind.F32 or SampleKind.F64;
             auto = kind == SampleKind.U8 ? StretchMode.FullRange : StretchMode.Percentile;
             typeMax = kind switch
@@ -76,7 +84,7 @@ internal static class TiffReader
             };
         }
 
-        if (log.HasErrors) throw new ImageFormatException(path, $"LibTiff reported errors: {log.Describe()}");
+        if (log.HasErrors) throw Fail(path, t, $"is corrupt: LibTiff reported {LibTiffSays(path, log)}");
         image.Geo = geo;
         var mode = o.Stretch == StretchMode.Auto ? auto : o.Stretch;
         Stretcher.Finish(path, image, typeMax, isFloat, mode, o, fileNoData);
@@ -87,24 +95,100 @@ internal static class TiffReader
         return image;
     }
 
-    static int IntField(Tiff tif, TiffTag tag, int fallback)
+    static FileStream OpenFile(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+
+    static ImageFormatException Fail(string path, TiffLayout t, string problem) => new(path, $"{t.Format} {problem}");
+
+    /// <summary>The directory's checks (<see cref="TiffStructure"/>), then what this reader can decode: everything
+    /// here is known before LibTiff opens the file, so an unsupported file costs no decoder allocation.</summary>
+    static TiffLayout Inspect(string path, Stream fs, long length, ReadOptions o)
     {
-        var v = tif.GetFieldDefaulted(tag) ?? tif.GetField(tag);
-        if (v is null || v.Length == 0) return fallback;
-        long x = v[0].ToLong();
-        return x > int.MaxValue ? int.MaxValue : (int)x;
+        var t = TiffStructure.Check(path, fs, length, o);
+        if (t.BigTiff && !t.LittleEndian)
+            throw Fail(path, t, "in big-endian byte order is not supported (LibTiff.NET misreads its header)");
+        if (!Supported.Contains(t.Compression))
+            throw Fail(path, t, $"compression {(Enum.IsDefined(t.Compression) ? $"{t.Compression} ({(int)t.Compression})" : ((int)t.Compression).ToString(CultureInfo.InvariantCulture))} is not supported (supported: none, LZW, Deflate, PackBits, JPEG)");
+        var photometric = PhotometricOf(t);
+        if (photometric == Photometric.PALETTE)
+        {
+            if (t.SamplesPerPixel != 1 || (t.BitsPerSample != 8 && t.BitsPerSample != 16))
+                throw Fail(path, t, $"palette image with {t.SamplesPerPixel} samples of {t.BitsPerSample} bits is not supported (expected one 8- or 16-bit index)");
+        }
+        else if (ViaRgba(t))
+        {
+            if (t.BitsPerSample != 8) throw Fail(path, t, $"{photometric} image with {t.BitsPerSample}-bit samples is not supported");
+        }
+        else Kind(path, t);
+        return t;
     }
 
-    static double? ParseNoData(string path, string? text)
+    /// <summary>LibTiff's guess when the tag is absent.</summary>
+    static Photometric PhotometricOf(TiffLayout t) => t.Photometric ?? (t.SamplesPerPixel >= 3 ? Photometric.RGB : Photometric.MINISBLACK);
+
+    /// <summary>YCbCr (non-JPEG), CMYK and Lab go through LibTiff's RGBA conversion.</summary>
+    static bool ViaRgba(TiffLayout t) => PhotometricOf(t) is Photometric.YCBCR or Photometric.SEPARATED or Photometric.CIELAB
+                                          && !(PhotometricOf(t) == Photometric.YCBCR && t.Compression == Compression.JPEG);
+
+    /// <summary>
+    /// The sizes were checked on this reader's reading of the directory; LibTiff must have read the same, or the
+    /// checks would not hold for what it decodes. (LibTiff cuts a single uncompressed strip into smaller ones:
+    /// those stay inside the strip that was checked.)
+    /// </summary>
+    static void CheckAgreement(string path, TiffLayout t, Tiff tif)
+    {
+        void Same(string what, long ours, long? theirs)
+        {
+            if (theirs != ours)
+                throw Fail(path, t, $"header is ambiguous: LibTiff reads {what} as {(theirs is { } v ? v.ToString(CultureInfo.InvariantCulture) : "absent")} where the directory says {ours}");
+        }
+        Same("ImageWidth", t.Width, Field(tif, TiffTag.IMAGEWIDTH));
+        Same("ImageLength", t.Height, Field(tif, TiffTag.IMAGELENGTH));
+        Same("SamplesPerPixel", t.SamplesPerPixel, Field(tif, TiffTag.SAMPLESPERPIXEL));
+        Same("BitsPerSample", t.BitsPerSample, Field(tif, TiffTag.BITSPERSAMPLE));
+        Same("SampleFormat", (long)t.SampleFormat, Field(tif, TiffTag.SAMPLEFORMAT));
+        Same("Compression", (long)t.Compression, Field(tif, TiffTag.COMPRESSION));
+        Same("PlanarConfiguration", (long)t.Planar, Field(tif, TiffTag.PLANARCONFIG));
+        Same("the layout (1 = tiled)", t.Tiled ? 1 : 0, tif.IsTiled() ? 1 : 0);
+        if (t.Tiled)
+        {
+            Same("TileWidth", t.ChunkWidth, Field(tif, TiffTag.TILEWIDTH));
+            Same("TileLength", t.ChunkHeight, Field(tif, TiffTag.TILELENGTH));
+            Same("the number of tiles", t.ChunkCount, tif.NumberOfTiles());
+        }
+        else if (!(t.ChunkCount == 1 && t.Compression == Compression.NONE))
+            Same("the number of strips", t.ChunkCount, tif.NumberOfStrips());
+    }
+
+    /// <summary>A single integer tag value as LibTiff holds it (or its default), without its casting conversions.</summary>
+    static long? Field(Tiff tif, TiffTag tag)
+    {
+        var v = tif.GetFieldDefaulted(tag) ?? tif.GetField(tag);
+        if (v is not { Length: > 0 }) return null;
+        return v[0].Value switch
+        {
+            byte b => b,
+            sbyte sb => sb,
+            short s => (ushort)s,
+            ushort us => us,
+            int i => (uint)i,
+            uint ui => ui,
+            long l => l,
+            ulong ul => ul > long.MaxValue ? long.MaxValue : (long)ul,
+            Enum e => Convert.ToInt64(e, CultureInfo.InvariantCulture),
+            _ => null,
+        };
+    }
+
+    static double? ParseNoData(string path, TiffLayout layout, string? text)
     {
         if (text is null) return null;
         var t = text.Trim();
         if (t.Equals("nan", StringComparison.OrdinalIgnoreCase)) return double.NaN;
         if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return v;
-        throw new ImageFormatException(path, $"GDAL_NODATA tag '{text}' is not a number");
+        throw Fail(path, layout, $"GDAL_NODATA tag '{text}' is not a number");
     }
 
-    static SampleKind Kind(string path, int bits, SampleFormat f) => (bits, f) switch
+    static SampleKind Kind(string path, TiffLayout t) => (t.BitsPerSample, t.SampleFormat) switch
     {
         (8, SampleFormat.UINT or SampleFormat.VOID) => SampleKind.U8,
         (8, SampleFormat.INT) => SampleKind.I8,
@@ -114,7 +198,7 @@ internal static class TiffReader
         (32, SampleFormat.INT) => SampleKind.I32,
         (32, SampleFormat.IEEEFP) => SampleKind.F32,
         (64, SampleFormat.IEEEFP) => SampleKind.F64,
-        _ => throw new ImageFormatException(path, $"unsupported TIFF sample type: {bits}-bit {f} (supported: 8/16/32-bit integer, 32/64-bit float)"),
+        var (bits, f) => throw Fail(path, t, $"sample type {bits}-bit {f} is not supported (supported: 8/16/32-bit integer, 32/64-bit float)"),
     };
 
     static int Bytes(SampleKind k) => k switch
@@ -125,41 +209,23 @@ internal static class TiffReader
         _ => 4,
     };
 
-    /// <summary>Strip/tile data must lie inside the file and be able to decode to the declared raster.</summary>
-    static void CheckRawExtents(string path, Tiff tif, long fileLength, long decodedBytes, Compression compression)
+    static string CodecName(Compression c) => c switch
     {
-        bool tiled = tif.IsTiled();
-        var offs = tif.GetField(tiled ? TiffTag.TILEOFFSETS : TiffTag.STRIPOFFSETS);
-        var counts = tif.GetField(tiled ? TiffTag.TILEBYTECOUNTS : TiffTag.STRIPBYTECOUNTS);
-        if (offs is null || counts is null || offs.Length == 0 || counts.Length == 0)
-            throw new ImageFormatException(path, $"TIFF has no {(tiled ? "tile" : "strip")} offsets or byte counts");
-        long[] o = ToLongs(offs[0]), c = ToLongs(counts[0]);
-        long total = 0;
-        for (int i = 0; i < Math.Min(o.Length, c.Length); i++)
-        {
-            if (c[i] < 0 || o[i] < 8 || o[i] + c[i] > fileLength)
-                throw new ImageFormatException(path, $"{(tiled ? "tile" : "strip")} {i} spans bytes {o[i]}..{o[i] + c[i]} but the file has {fileLength} bytes: truncated TIFF");
-            total += c[i];
-        }
-        if (compression == Compression.NONE)
-        {
-            // Uncompressed tiles are padded to full tiles, strips may end short: the data must cover the raster.
-            if (total < decodedBytes)
-                throw new ImageFormatException(path, $"uncompressed TIFF holds {total} bytes of pixel data but its header declares {decodedBytes}: truncated or lying header");
-        }
-        else ImageReader.CheckExpansion(path, decodedBytes, total, $"{compression} strips/tiles");
-    }
+        Compression.NONE => "uncompressed",
+        Compression.LZW => "LZW",
+        Compression.ADOBE_DEFLATE or Compression.DEFLATE => "Deflate",
+        Compression.PACKBITS => "PackBits",
+        Compression.JPEG => "JPEG",
+        _ => c.ToString(),
+    };
 
-    static long[] ToLongs(FieldValue v)
-    {
-        if (v.Value is long[] l) return l;
-        if (v.Value is ulong[] ul) return ul.Select(x => x > long.MaxValue ? long.MaxValue : (long)x).ToArray();
-        if (v.Value is int[] i) return i.Select(x => (long)x).ToArray();
-        if (v.Value is uint[] ui) return ui.Select(x => (long)x).ToArray();
-        if (v.Value is short[] s) return s.Select(x => (long)(ushort)x).ToArray();
-        if (v.Value is ushort[] us) return us.Select(x => (long)x).ToArray();
-        return v.ToIntArray().Select(x => (long)(uint)x).ToArray();
-    }
+    /// <summary>LibTiff's messages without the file name it puts in front of most of them (ours is already there).</summary>
+    static string LibTiffSays(string path, LibTiffErrors.Scope log) => log.Describe().Replace(path + ": ", "", StringComparison.Ordinal);
+
+    /// <summary>Why a strip or tile came out short: LibTiff's own account when it gave one.</summary>
+    static string DecodeProblem(string path, TiffLayout t, LibTiffErrors.Scope log, int got, long expected) => log.HasErrors
+        ? $"{CodecName(t.Compression)} data is corrupt: {LibTiffSays(path, log)}"
+        : $"it decodes to {Math.Max(got, 0)} bytes, {expected} expected";
 
     /// <summary>Decodes a chunk's samples into floats (LibTiff has already swapped them to native order).</summary>
     static void ToFloats(ReadOnlySpan<byte> src, SampleKind k, Span<float> dst)
@@ -180,17 +246,19 @@ internal static class TiffReader
     /// <summary>Source planes to visit: all for chunky data, only the selected ones for planar data.</summary>
     static IEnumerable<int> SourcePlanes(PlanarConfig planar, int[] sel) => planar == PlanarConfig.SEPARATE ? sel.Distinct() : new[] { 0 };
 
-    static void ReadStrips(string path, Tiff tif, int width, int height, int spp, SampleKind kind, PlanarConfig planar,
+    static void ReadStrips(string path, TiffLayout t, Tiff tif, int spp, SampleKind kind, PlanarConfig planar,
                            int[] sel, float[][] planes, LibTiffErrors.Scope log)
     {
-        long rpsRaw = (long)IntField(tif, TiffTag.ROWSPERSTRIP, height);
+        int width = t.Width, height = t.Height;
+        // LibTiff's rows per strip: it may have cut a single uncompressed strip into smaller ones.
+        long rpsRaw = Field(tif, TiffTag.ROWSPERSTRIP) ?? height;
         int rps = (int)Math.Clamp(rpsRaw <= 0 ? height : rpsRaw, 1, height);
         int chunkSpp = planar == PlanarConfig.SEPARATE ? 1 : spp;
         int bps = Bytes(kind);
         long rowBytes = (long)width * chunkSpp * bps;
         long stripBytes = rowBytes * rps;
         if (stripBytes > int.MaxValue / 2)
-            throw new ImageFormatException(path, $"TIFF strip of {rps} rows x {rowBytes} bytes is too large to decode");
+            throw Fail(path, t, $"strip of {rps} rows x {rowBytes} bytes is too large to decode");
         var buf = new byte[Math.Max(stripBytes, tif.StripSize())];
         var vals = new float[(int)(stripBytes / bps)];
         int stripsPerPlane = (height + rps - 1) / rps;
@@ -200,11 +268,11 @@ internal static class TiffReader
             for (int s = 0; s < stripsPerPlane; s++)
             {
                 int strip = plane * stripsPerPlane + s;
-                if (strip >= nStrips) throw new ImageFormatException(path, $"TIFF has {nStrips} strips, strip {strip} is missing");
+                if (strip >= nStrips) throw Fail(path, t, $"file has {nStrips} strips, strip {strip} is missing");
                 int rows = Math.Min(rps, height - s * rps);
                 int got = tif.ReadEncodedStrip(strip, buf, 0, buf.Length);
                 if (got < rows * rowBytes)
-                    throw new ImageFormatException(path, $"strip {strip} decoded to {got} bytes, expected {rows * rowBytes}: {log.Describe()}");
+                    throw Fail(path, t, $"strip {strip} cannot be decoded ({DecodeProblem(path, t, log, got, rows * rowBytes)})");
                 int count = (int)(rows * rowBytes / bps);
                 ToFloats(buf.AsSpan(0, count * bps), kind, vals.AsSpan(0, count));
                 Scatter(vals, width, rows, chunkSpp, 0, width, s * rps, planar, plane, sel, planes, width);
@@ -212,15 +280,15 @@ internal static class TiffReader
         }
     }
 
-    static void ReadTiles(string path, Tiff tif, int width, int height, int spp, SampleKind kind, PlanarConfig planar,
+    static void ReadTiles(string path, TiffLayout t, Tiff tif, int spp, SampleKind kind, PlanarConfig planar,
                           int[] sel, float[][] planes, LibTiffErrors.Scope log)
     {
-        int tw = IntField(tif, TiffTag.TILEWIDTH, 0), th = IntField(tif, TiffTag.TILELENGTH, 0);
+        int width = t.Width, height = t.Height, tw = t.ChunkWidth, th = t.ChunkHeight;
         int chunkSpp = planar == PlanarConfig.SEPARATE ? 1 : spp;
         int bps = Bytes(kind);
         long tileBytes = (long)tw * th * chunkSpp * bps;
-        if (tw <= 0 || th <= 0 || tileBytes > (1L << 30))
-            throw new ImageFormatException(path, $"TIFF tile size {tw}x{th} is invalid or too large");
+        if (tileBytes > (1L << 30))
+            throw Fail(path, t, $"tile size {tw}x{th} is too large to decode");
         var buf = new byte[Math.Max(tileBytes, tif.TileSize())];
         var vals = new float[(int)(tileBytes / bps)];
         int nTiles = tif.NumberOfTiles();
@@ -230,10 +298,10 @@ internal static class TiffReader
             for (int tx = 0; tx < width; tx += tw)
             {
                 int tile = tif.ComputeTile(tx, ty, 0, (short)plane);
-                if (tile < 0 || tile >= nTiles) throw new ImageFormatException(path, $"TIFF has {nTiles} tiles, tile {tile} is missing");
+                if (tile < 0 || tile >= nTiles) throw Fail(path, t, $"file has {nTiles} tiles, tile {tile} is missing");
                 int got = tif.ReadEncodedTile(tile, buf, 0, buf.Length);
                 if (got < tileBytes)
-                    throw new ImageFormatException(path, $"tile {tile} decoded to {got} bytes, expected {tileBytes}: {log.Describe()}");
+                    throw Fail(path, t, $"tile {tile} cannot be decoded ({DecodeProblem(path, t, log, got, tileBytes)})");
                 ToFloats(buf.AsSpan(0, (int)tileBytes), kind, vals);
                 Scatter(vals, tw, Math.Min(th, height - ty), chunkSpp, tx, Math.Min(tw, width - tx), ty, planar, plane, sel, planes, width);
             }
@@ -259,22 +327,21 @@ internal static class TiffReader
         }
     }
 
-    static RasterImage ReadPalette(string path, Tiff tif, int width, int height, int spp, int bits, ReadOptions o, LibTiffErrors.Scope log)
+    static RasterImage ReadPalette(string path, TiffLayout t, Tiff tif, ReadOptions o, LibTiffErrors.Scope log)
     {
-        if (spp != 1 || (bits != 8 && bits != 16))
-            throw new ImageFormatException(path, $"palette TIFF with {spp} samples of {bits} bits is not supported (expected one 8- or 16-bit index)");
+        int bits = t.BitsPerSample;
+        // TiffStructure checked the ColorMap's type and size, so LibTiff holds three arrays of 2^bits entries.
         var cmap = tif.GetField(TiffTag.COLORMAP);
-        if (cmap is null || cmap.Length < 3) throw new ImageFormatException(path, "palette TIFF without a colour map");
+        if (cmap is null || cmap.Length < 3) throw Fail(path, t, "palette image has no colour map LibTiff can read");
         var maps = new[] { cmap[0].ToShortArray(), cmap[1].ToShortArray(), cmap[2].ToShortArray() };
         int entries = 1 << bits;
         if (maps.Any(m => m is null || m.Length < entries))
-            throw new ImageFormatException(path, $"palette TIFF colour map has fewer than {entries} entries");
+            throw Fail(path, t, $"palette image colour map has fewer than {entries} entries");
         int[] sel = ImageReader.ResolveBands(path, 3, o);
-        var index = new[] { new float[(long)width * height] };
+        var index = new[] { new float[(long)t.Width * t.Height] };
         var kind = bits == 8 ? SampleKind.U8 : SampleKind.U16;
-        CheckRawExtents(path, tif, new FileInfo(path).Length, (long)width * height * (bits / 8), (Compression)IntField(tif, TiffTag.COMPRESSION, 1));
-        if (tif.IsTiled()) ReadTiles(path, tif, width, height, 1, kind, PlanarConfig.CONTIG, new[] { 0 }, index, log);
-        else ReadStrips(path, tif, width, height, 1, kind, PlanarConfig.CONTIG, new[] { 0 }, index, log);
+        if (t.Tiled) ReadTiles(path, t, tif, 1, kind, PlanarConfig.CONTIG, new[] { 0 }, index, log);
+        else ReadStrips(path, t, tif, 1, kind, PlanarConfig.CONTIG, new[] { 0 }, index, log);
         var planes = new float[sel.Length][];
         for (int b = 0; b < sel.Length; b++)
         {
@@ -282,16 +349,15 @@ internal static class TiffReader
             var p = planes[b] = new float[index[0].Length];
             for (int i = 0; i < p.Length; i++) p[i] = (ushort)m[(int)index[0][i]];
         }
-        return new RasterImage(width, height, planes, sourceBitDepth: bits);
+        return new RasterImage(t.Width, t.Height, planes, sourceBitDepth: bits);
     }
 
     /// <summary>YCbCr (non-JPEG), CMYK and Lab 8-bit data: let LibTiff convert to RGBA.</summary>
-    static RasterImage ReadViaRgba(string path, Tiff tif, int width, int height, ReadOptions o, LibTiffErrors.Scope log)
+    static RasterImage ReadViaRgba(string path, TiffLayout t, Tiff tif, ReadOptions o, LibTiffErrors.Scope log)
     {
-        CheckRawExtents(path, tif, new FileInfo(path).Length, (long)width * height, (Compression)IntField(tif, TiffTag.COMPRESSION, 1));
-        var raster = new int[(long)width * height];
-        if (!tif.ReadRGBAImageOriented(width, height, raster, Orientation.TOPLEFT, false))
-            throw new ImageFormatException(path, $"LibTiff cannot convert the image to RGB: {log.Describe()}");
+        var raster = new int[(long)t.Width * t.Height];
+        if (!tif.ReadRGBAImageOriented(t.Width, t.Height, raster, Orientation.TOPLEFT, false))
+            throw Fail(path, t, $"image cannot be converted to RGB by LibTiff: {LibTiffSays(path, log)}");
         int[] sel = ImageReader.ResolveBands(path, 3, o);
         var planes = new float[sel.Length][];
         for (int b = 0; b < sel.Length; b++)
@@ -300,6 +366,6 @@ internal static class TiffReader
             int shift = 8 * sel[b]; // ABGR packing: R in the low byte
             for (int i = 0; i < p.Length; i++) p[i] = (raster[i] >> shift) & 0xFF;
         }
-        return new RasterImage(width, height, planes, sourceBitDepth: 8);
+        return new RasterImage(t.Width, t.Height, planes, sourceBitDepth: 8);
     }
 }

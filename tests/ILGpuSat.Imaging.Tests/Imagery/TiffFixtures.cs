@@ -40,6 +40,8 @@ public static class TiffFixtures
         public Compression Compression { get; init; } = Compression.NONE;
         public string? NoData { get; init; }
         public bool BigEndian { get; init; }
+        /// <summary>BigTIFF (LibTiff mode "w8"): 8-byte offsets and counts.</summary>
+        public bool BigTiff { get; init; }
     }
 
     /// <summary>Sample value of band b at (x, y), distinct per band/pixel and exactly representable.</summary>
@@ -53,7 +55,7 @@ public static class TiffFixtures
     {
         EnsureNoDataTag();
         value ??= (b, x, y) => Value(s, b, x, y);
-        using var tif = Tiff.Open(path, s.BigEndian ? "wb" : "wl") ?? throw new InvalidOperationException("cannot create " + path);
+        using var tif = Tiff.Open(path, (s.BigEndian ? "wb" : "wl") + (s.BigTiff ? "8" : "")) ?? throw new InvalidOperationException("cannot create " + path);
         tif.SetField(TiffTag.IMAGEWIDTH, s.Width);
         tif.SetField(TiffTag.IMAGELENGTH, s.Height);
         tif.SetField(TiffTag.SAMPLESPERPIXEL, s.Bands);
