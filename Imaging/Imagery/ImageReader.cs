@@ -134,11 +134,13 @@ public static class ImageReader
         return PngJpegCodec.Read(path, bytes, kind, o);
     }
 
-    /// <summary>Walks the PNG chunk list: every chunk must lie inside the file and IEND must be present.</summary>
+    /// <summary>Walks the PNG chunk list: every chunk must lie inside the file, IEND must be present, and the
+    /// image data must inflate to exactly what the header needs (<see cref="PngImageData"/>).</summary>
     static void CheckPngChunks(string path, byte[] b, ReadOptions o)
     {
         long pos = 8;
-        bool sawIhdr = false, sawIdat = false;
+        bool sawIhdr = false;
+        var idat = new List<ReadOnlyMemory<byte>>();
         while (true)
         {
             if (pos + 8 > b.Length) throw new ImageFormatException(path, $"PNG truncated at byte {pos}: chunk header missing (no IEND)");
@@ -157,11 +159,12 @@ public static class ImageReader
                 CheckExpansion(path, w * h * comps * (b[24] == 16 ? 2 : 1), b.Length, "PNG data");
             }
             sawIhdr = true;
-            if (type == "IDAT") sawIdat = true;
+            if (type == "IDAT") idat.Add(b.AsMemory((int)pos + 8, (int)len));
             pos += 12 + len;
             if (type == "IEND") break;
         }
-        if (!sawIdat) throw new ImageFormatException(path, "PNG has no image data (IDAT)");
+        if (idat.Count == 0) throw new ImageFormatException(path, "PNG has no image data (IDAT)");
+        PngImageData.Check(path, b.AsSpan(16, 13), idat);
     }
 
     /// <summary>Walks the JPEG markers up to the first scan, checks the frame's declared size against the limits

@@ -298,4 +298,25 @@ public class BadFileTests
     [Test]
     public void MissingFileIsFileNotFound()
         => Assert.Throws<FileNotFoundException>(() => ImageReader.Read(Path.Combine(dir, "nope.png")));
+
+    /// <summary>ImageSharp 2.1 loops for ever on this interlaced PNG (mutant 25 of the PngInterlaced fuzz seed):
+    /// its zlib stream stops early without an error. The reader must reject it, quickly.</summary>
+    [Test, CancelAfter(10_000)]
+    public void InterlacedPngWhoseZlibStreamStopsEarlyIsRejectedNotHung()
+    {
+        string hex = ""
+        + "89504e470d0a1a0a0000000d49484452000000280000001e0802000001a6b8fb1c000000097048597300000ec400000e"
+        + "c401952b0e1b000000f849444154789ced53310e83300cbc21aa3a307464ec131013631fc3940765e2414cbca92107c1"
+        + "b4ae4a839a299265e5b0cee75c8c01d0c03518980d1e0e1800e6196fc01f627df96a6a8c81bcf107c17792efa0f5bf8f"
+        + "3526113b48fa14620c790759560a84514c6f602af4aa2aa11f4df2a67d9ba5acd758fe588368ae4bc8b2d2e6ec68b7de"
+        + "5fbd8215f9287c1fdc1e87726efb6b173a6ad3c45f0cfdad4bf43345fc9c6117b4098f4438bf73e8d787b0227f879e9c"
+        + "c8c4aa9cc2a4722293ca894c14c38a61870cbbb6feaf5ca313e7ff424edd025dc83ce7807ca8ac9284f1c600000147dc"
+        + "3e53d8e6f71965b9ca7295e52acb75023e016dece9b0a42cee990000000049454e44ae426082";
+        string f = Path.Combine(dir, "interlaced_short_zlib.png");
+        File.WriteAllBytes(f, Convert.FromHexString(hex));
+        var task = Task.Run(() => ImageReader.Read(f));
+        Assert.That(Task.WaitAny([task], TimeSpan.FromSeconds(5)), Is.Zero, "the read returns");
+        var e = Assert.ThrowsAsync<ImageFormatException>(async () => await task)!;
+        Assert.That(e.Message, Does.Contain(f).And.Contain("PNG data is corrupt").And.Contain("stops early"));
+    }
 }

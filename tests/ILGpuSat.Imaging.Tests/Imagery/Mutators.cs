@@ -36,6 +36,79 @@ public static class Mutators
     /// <summary>For TIFF seeds: three mutants in four patch directory entries, the rest are <see cref="Generic"/>.</summary>
     public static byte[] Tiff(byte[] seed, Random rnd) => rnd.Next(4) == 0 ? Generic(seed, rnd) : IfdEntry(seed, rnd);
 
+    /// <summary>For PNG seeds: half the mutants change one chunk's length or data and then repair its CRC, so
+    /// they get past the checksum into the decoder (IHDR sizes, palette, zlib stream, filters); the rest are generic.</summary>
+    public static byte[] Png(byte[] seed, Random rnd)
+    {
+        if (rnd.Next(2) == 0) return Generic(seed, rnd);
+        var b = (byte[])seed.Clone();
+        var chunks = new List<(int Pos, int Length)>();
+        for (int pos = 8; pos + 12 <= b.Length;)
+        {
+            int len = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos));
+            if (len < 0 || pos + 12L + len > b.Length) break;
+            chunks.Add((pos, len));
+            pos += 12 + len;
+        }
+        if (chunks.Count == 0) return Generic(seed, rnd);
+        var (at, length) = chunks[rnd.Next(chunks.Count)];
+        if (rnd.Next(4) == 0)
+        {
+            // A lying length: the chunk walk must notice before any decoder trusts it.
+            var v = Extremes(b.Length)[rnd.Next(7)];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(at), (uint)Math.Min(v, uint.MaxValue));
+            return b;
+        }
+        if (length > 0)
+        {
+            if (rnd.Next(3) == 0 && length >= 4) // an extreme word (IHDR width/height, a palette entry count...)
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(at + 8 + rnd.Next(length - 3)), (uint)Extremes(b.Length)[rnd.Next(7)]);
+            else
+                for (int k = rnd.Next(1, 4); k > 0; k--) b[at + 8 + rnd.Next(length)] = (byte)rnd.Next(256);
+        }
+        uint crc = Crc32(b.AsSpan(at + 4, 4 + length));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(at + 8 + length), crc);
+        return b;
+    }
+
+    /// <summary>For JPEG seeds: half the mutants patch a marker segment before the scan (its length, or a
+    /// 16-bit field inside it: frame size, component count, sampling factors, table sizes); the rest are generic.</summary>
+    public static byte[] Jpeg(byte[] seed, Random rnd)
+    {
+        if (rnd.Next(2) == 0) return Generic(seed, rnd);
+        var b = (byte[])seed.Clone();
+        var segments = new List<(int Pos, int Length)>();
+        for (int pos = 2; pos + 4 <= b.Length && b[pos] == 0xFF;)
+        {
+            byte m = b[pos + 1];
+            if (m is 0xD8 or (>= 0xD0 and <= 0xD7) or 0x01) { pos += 2; continue; }
+            int len = b[pos + 2] << 8 | b[pos + 3];
+            if (len < 2 || pos + 2 + len > b.Length) break;
+            segments.Add((pos, len));
+            if (m == 0xDA) break;
+            pos += 2 + len;
+        }
+        if (segments.Count == 0) return Generic(seed, rnd);
+        var (at, length) = segments[rnd.Next(segments.Count)];
+        ushort[] words = { 0, 1, 2, 0xFF, 0x7FFF, 0xFFFF, (ushort)rnd.Next(65536) };
+        int field = rnd.Next(3) == 0 ? 2 : 4 + rnd.Next(Math.Max(1, length - 3)); // the length itself, or a field
+        if (at + field + 2 <= b.Length)
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(at + field), words[rnd.Next(words.Length)]);
+        return b;
+    }
+
+    /// <summary>PNG's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320) over chunk type and data.</summary>
+    static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (byte x in data)
+        {
+            c ^= x;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    }
+
     public static byte[] Truncate(byte[] b, Random rnd) => b[..rnd.Next(1, b.Length)];
 
     public static byte[] RandomBytes(byte[] b, Random rnd, int window, int count)
