@@ -102,31 +102,17 @@ internal static class PngJpegCodec
 
     /// <summary>De-interleaves the selected bands of an 8-bit image (one byte per band, in file order) into planes.</summary>
     static void Copy8<TPixel>(string path, IImageInfo info, Image<TPixel> decoded, int comps, int[] sel, float[][] raw)
-        where TPixel : unmanaged, IPixel<TPixel>
-    {
-        using (decoded)
-        {
-            CheckSize(path, info, decoded);
-            int w = decoded.Width;
-            decoded.ProcessPixelRows(rows =>
-            {
-                for (int y = 0; y < rows.Height; y++)
-                {
-                    ReadOnlySpan<byte> row = MemoryMarshal.AsBytes(rows.GetRowSpan(y));
-                    for (int b = 0; b < sel.Length; b++)
-                    {
-                        var dst = raw[b].AsSpan(y * w, w);
-                        int s = sel[b];
-                        for (int x = 0; x < dst.Length; x++) dst[x] = row[x * comps + s];
-                    }
-                }
-            });
-        }
-    }
+        where TPixel : unmanaged, IPixel<TPixel> => Copy<TPixel, byte>(path, info, decoded, comps, sel, raw);
 
     /// <summary>As <see cref="Copy8"/> for 16-bit pixel types (one native ushort per band).</summary>
     static void Copy16<TPixel>(string path, IImageInfo info, Image<TPixel> decoded, int comps, int[] sel, float[][] raw)
+        where TPixel : unmanaged, IPixel<TPixel> => Copy<TPixel, ushort>(path, info, decoded, comps, sel, raw);
+
+    /// <summary>Each row of <paramref name="decoded"/> seen as <typeparamref name="TSample"/>s, <paramref name="comps"/>
+    /// per pixel, into the selected planes (the JIT specialises this per sample type).</summary>
+    static void Copy<TPixel, TSample>(string path, IImageInfo info, Image<TPixel> decoded, int comps, int[] sel, float[][] raw)
         where TPixel : unmanaged, IPixel<TPixel>
+        where TSample : unmanaged, System.Numerics.INumberBase<TSample>
     {
         using (decoded)
         {
@@ -136,12 +122,12 @@ internal static class PngJpegCodec
             {
                 for (int y = 0; y < rows.Height; y++)
                 {
-                    ReadOnlySpan<ushort> row = MemoryMarshal.Cast<TPixel, ushort>(rows.GetRowSpan(y));
+                    ReadOnlySpan<TSample> row = MemoryMarshal.Cast<TPixel, TSample>(rows.GetRowSpan(y));
                     for (int b = 0; b < sel.Length; b++)
                     {
                         var dst = raw[b].AsSpan(y * w, w);
                         int s = sel[b];
-                        for (int x = 0; x < dst.Length; x++) dst[x] = row[x * comps + s];
+                        for (int x = 0; x < dst.Length; x++) dst[x] = float.CreateTruncating(row[x * comps + s]);
                     }
                 }
             });

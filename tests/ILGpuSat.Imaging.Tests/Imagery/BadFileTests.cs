@@ -257,17 +257,6 @@ public class BadFileTests
         Assert.That(rejected, Is.GreaterThan(0), "no mutant reached the decoder's error path");
     }
 
-    static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (byte x in data)
-        {
-            c ^= x;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-        }
-        return ~c;
-    }
-
     [Test]
     public void ScrambledPngIsReportedAsPng()
     {
@@ -287,7 +276,7 @@ public class BadFileTests
             if (type == "IDAT")
             {
                 for (int k = 2; k < len; k++) idat[pos + 8 + k] = (byte)rnd.Next(256);
-                BinaryPrimitives.WriteUInt32BigEndian(idat.AsSpan(pos + 8 + len), Crc32(idat.AsSpan(pos + 4, len + 4)));
+                BinaryPrimitives.WriteUInt32BigEndian(idat.AsSpan(pos + 8 + len), Mutators.Crc32(idat.AsSpan(pos + 4, len + 4)));
             }
             if (type == "IEND") break;
             pos += 12 + len;

@@ -98,7 +98,7 @@ public static class Mutators
     }
 
     /// <summary>PNG's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320) over chunk type and data.</summary>
-    static uint Crc32(ReadOnlySpan<byte> data)
+    public static uint Crc32(ReadOnlySpan<byte> data)
     {
         uint c = 0xFFFFFFFF;
         foreach (byte x in data)
