@@ -88,11 +88,17 @@ public static class Backends
     }
 
     /// <summary>Settings shared by the real and the simulated CUDA backend and by the PTX export.
+    /// O1, not O2: O2 turns on ILGPU's uniform-branch analysis, which takes kernel parameters as uniform
+    /// before the implicit index is bound, so every implicitly grouped kernel branched on its thread index
+    /// with <c>bra.uni</c> (168 predicated bra.uni across the kernels; undefined behaviour on hardware, ILGPU
+    /// issue #846). O1 emits none (checked by the PTX tests). It costs the conv GEMM its 16-byte vector
+    /// stores (16 st.global.v4 per kernel at O2, none at O1) and 0-5 registers; to be won back, measured,
+    /// once the backend has run on a GPU.
     /// EnableAlgorithms (ILGPU.Algorithms) supplies the PTX implementations of MathF.Exp and MathF.Log
     /// (XMath) that the softmax and cross-entropy kernels call: without it they do not compile
     /// ("'ExpF' does not have an intrinsic implementation for this backend").</summary>
     internal static Context.Builder Configure(Context.Builder b) =>
-        b.Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2).EnableAlgorithms();
+        b.Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O1).EnableAlgorithms();
 
     private static bool TryCreateCuda(out CudaBackend? backend, out Exception? error)
     {

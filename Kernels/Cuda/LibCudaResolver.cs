@@ -8,8 +8,9 @@ namespace ILGpuSat.Kernels.Cuda;
 /// Finds the NVIDIA driver library for ILGPU. ILGPU imports the driver API as "cuda", which .NET probes
 /// only as libcuda.so: the unversioned name that exists only where a CUDA toolkit's dev symlink was
 /// installed. The driver itself ships libcuda.so.1, often in a directory the loader does not search
-/// (containers mount it under /usr/local/nvidia). This resolver maps the import to the first of
-/// libcuda.so, libcuda.so.1 and the usual driver directories, so a user never needs a symlink.
+/// (containers mount it under /usr/local/nvidia). This resolver maps the import to the first that loads of
+/// libcuda.so.1 (through the loader, then in the usual driver directories) and only then libcuda.so, so a
+/// user never needs a symlink and a toolkit's stub libcuda.so is never preferred to the driver.
 /// </summary>
 public static class LibCudaResolver
 {
@@ -32,12 +33,13 @@ public static class LibCudaResolver
         get
         {
             if (OperatingSystem.IsWindows()) return ["nvcuda.dll"];
-            var list = new List<string> { "libcuda.so", "libcuda.so.1" };
-            foreach (var dir in DriverDirectories)
-            {
-                list.Add(Path.Combine(dir, "libcuda.so.1"));
-                list.Add(Path.Combine(dir, "libcuda.so"));
-            }
+            // The driver's own soname first, everywhere: a CUDA toolkit ships a link-time stub named
+            // libcuda.so (in .../stubs) that loads but fails cuInit with "no CUDA device", so the
+            // unversioned name is tried only after every libcuda.so.1.
+            var list = new List<string> { "libcuda.so.1" };
+            foreach (var dir in DriverDirectories) list.Add(Path.Combine(dir, "libcuda.so.1"));
+            list.Add("libcuda.so");
+            foreach (var dir in DriverDirectories) list.Add(Path.Combine(dir, "libcuda.so"));
             return list;
         }
     }
@@ -94,7 +96,7 @@ public static class LibCudaResolver
 
     /// <summary>"What was searched" for an error message.</summary>
     public static string SearchDescription =>
-        OperatingSystem.IsWindows() ? "nvcuda.dll" : $"libcuda.so, libcuda.so.1 (loader path) and {string.Join(", ", DriverDirectories)}";
+        OperatingSystem.IsWindows() ? "nvcuda.dll" : $"libcuda.so.1, then libcuda.so (loader path and {string.Join(", ", DriverDirectories)})";
 
     private static bool IsWsl()
     {

@@ -13,7 +13,11 @@ public sealed class CudaDriverTests
     {
         if (OperatingSystem.IsWindows()) Assert.Ignore("Linux driver layout");
         var c = LibCudaResolver.Candidates;
-        Assert.That(c.Take(2), Is.EqualTo(new[] { "libcuda.so", "libcuda.so.1" }), "plain names first, through the loader's own search");
+        Assert.That(c[0], Is.EqualTo("libcuda.so.1"), "the driver's soname first, through the loader's own search");
+        int firstUnversioned = c.ToList().FindIndex(n => n.EndsWith("libcuda.so", StringComparison.Ordinal));
+        Assert.That(c.Take(firstUnversioned).All(n => n.EndsWith("libcuda.so.1", StringComparison.Ordinal)), Is.True,
+                    "every libcuda.so.1 before any libcuda.so (a toolkit's stubs/libcuda.so loads but has no device)");
+        Assert.That(c[firstUnversioned], Is.EqualTo("libcuda.so"));
         Assert.That(c, Does.Contain("/usr/local/nvidia/lib64/libcuda.so.1"));
         Assert.That(c, Does.Contain("/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
     }

@@ -33,6 +33,24 @@ public sealed class CudaPtxTests
     [Test]
     public void AllKernelsAssembleForSm90() => AssembleAll();
 
+    [Test]
+    public void NoImplicitlyGroupedKernelBranchesUniformlyOnAPredicate()
+    {
+        // "@%p bra.uni" promises every thread of the warp takes the same way. In an implicitly grouped
+        // kernel the predicates come from the thread index (grid-stride exits, bounds, arg-max choices), so
+        // such a branch is undefined behaviour on hardware; ILGPU's O2 uniformity analysis emitted 168 of them.
+        var uniform = new System.Text.RegularExpressions.Regex(@"@!?%p\d+\s+bra\.uni");
+        var offenders = PtxExport.CompileAll()
+            .Where(k => k.Grouping == KernelGrouping.Implicit)
+            .Select(k => (k.Name, Count: uniform.Matches(k.Ptx).Count))
+            .Where(x => x.Count > 0)
+            .Select(x => $"{x.Name}: {x.Count}")
+            .ToList();
+        Assert.That(offenders, Is.Empty, "predicated bra.uni in implicitly grouped kernels");
+        Assert.That(PtxExport.RegisteredKernels().Count(m => m.GetCustomAttributes(typeof(CudaKernelAttribute), false)
+            .Cast<CudaKernelAttribute>().Single().Grouping == KernelGrouping.Implicit), Is.GreaterThanOrEqualTo(30), "the check sees the implicit kernels");
+    }
+
     private static void AssembleAll([CallerFilePath] string source = "")
     {
         var kernels = PtxExport.CompileAll();
