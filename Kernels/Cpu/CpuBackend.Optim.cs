@@ -96,21 +96,7 @@ public sealed partial class CpuBackend
         CheckLength(op, "v", v, n);
         if (step < 1) throw new ArgumentException($"{op}: step counts from 1, got {step}.");
 
-        // Scalars as Python computes them (double, from the hyper-parameters as written), then cast to float.
-        double lrD = AsWritten(lr), b1 = AsWritten(beta1), b2 = AsWritten(beta2), wd = AsWritten(weightDecay);
-        double bc1 = 1 - Math.Pow(b1, step), bc2 = 1 - Math.Pow(b2, step);
-        var k = new AdamScalars
-        {
-            Decay = decoupled ? (float)(1 - lrD * wd) : 1f,
-            L2 = decoupled ? 0f : weightDecay,
-            Beta1 = beta1,
-            OneMinusBeta1 = (float)(1 - b1),
-            Beta2 = beta2,
-            OneMinusBeta2 = (float)(1 - b2),
-            Bc2Sqrt = (float)Math.Sqrt(bc2),
-            Eps = eps,
-            NegStepSize = (float)(-lrD / bc1),
-        };
+        var k = AdamScalars.For(lr, beta1, beta2, eps, weightDecay, decoupled, step);
         var pa = HostArray(param);
         var ga = HostArray(grad);
         var ma = HostArray(m);
@@ -136,13 +122,7 @@ public sealed partial class CpuBackend
     /// in double from the Python literal, and for beta2 = 0.999 the float's own value would already
     /// shift the first bias correction by 1e-5.
     /// </summary>
-    private static double AsWritten(float f)
-        => double.Parse(f.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-
-    private struct AdamScalars
-    {
-        public float Decay, L2, Beta1, OneMinusBeta1, Beta2, OneMinusBeta2, Bc2Sqrt, Eps, NegStepSize;
-    }
+    private static double AsWritten(float f) => AdamScalars.AsWritten(f);
 
     /// <summary>
     /// p *= decay; g += l2*p; m = m*b1 + (1-b1)*g; v = v*b2 + (1-b2)*g*g;

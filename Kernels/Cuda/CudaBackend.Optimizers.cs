@@ -8,7 +8,7 @@ namespace ILGpuSat.Kernels.Cuda;
 public sealed partial class CudaBackend
 {
     private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>? _sgd;
-    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>? _adam;
+    private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamScalars>? _adam;
     private Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, ArrayView<float>, float>? _clip;
 
     public override void SgdStep(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer,
@@ -25,7 +25,7 @@ public sealed partial class CudaBackend
         var vb = hasMomentum ? View(momentumBuffer!, op, "momentumBuffer", n) : vp;
         var args = new SgdArgs
         {
-            Lr = lr, Momentum = momentum, Dampening = dampening, WeightDecay = weightDecay,
+            Lr = lr, Momentum = momentum, OneMinusDampening = (float)(1.0 - AdamScalars.AsWritten(dampening)), WeightDecay = weightDecay,
             Nesterov = nesterov ? 1 : 0, FirstStep = firstStep ? 1 : 0, HasMomentum = hasMomentum ? 1 : 0,
         };
         var k = Cached(ref _sgd, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>(ElementwiseKernels.SgdStep));
@@ -44,13 +44,8 @@ public sealed partial class CudaBackend
         var vg = View(grad, op, "grad", n);
         var vm = View(m, op, "m", n);
         var vv = View(v, op, "v", n);
-        double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
-        var args = new AdamArgs
-        {
-            Lr = lr, Beta1 = beta1, Beta2 = beta2, Eps = eps, WeightDecay = weightDecay, Decoupled = decoupled ? 1 : 0,
-            StepSize = (float)(lr / bc1), BiasCorrection2Sqrt = (float)Math.Sqrt(bc2),
-        };
-        var k = Cached(ref _adam, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>(ElementwiseKernels.AdamStep));
+        var args = AdamScalars.For(lr, beta1, beta2, eps, weightDecay, decoupled, step); // as the CPU backend
+        var k = Cached(ref _adam, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamScalars>(ElementwiseKernels.AdamStep));
         var (e, s) = GridStride(n);
         Launch(op, n, () => k(Stream, e, n, s, vp, vg, vm, vv, args));
     }

@@ -198,7 +198,7 @@ internal static class ElementwiseKernels
             float g = grad[i] + a.WeightDecay * p;
             if (a.HasMomentum != 0)
             {
-                float buf = a.FirstStep != 0 ? g : a.Momentum * momentumBuffer[i] + (1f - a.Dampening) * g;
+                float buf = a.FirstStep != 0 ? g : a.Momentum * momentumBuffer[i] + a.OneMinusDampening * g;
                 momentumBuffer[i] = buf;
                 g = a.Nesterov != 0 ? g + a.Momentum * buf : buf;
             }
@@ -207,20 +207,19 @@ internal static class ElementwiseKernels
     }
 
     [CudaKernel(KernelGrouping.Implicit)]
-    public static void AdamStep(Index1D index, int n, int stride, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamArgs a)
+    public static void AdamStep(Index1D index, int n, int stride, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamScalars a)
     {
+        // The same operations in the same order as the CPU backend (see AdamScalars).
         for (int i = index; i < n; i += stride)
         {
-            float p = param[i];
-            float g = grad[i];
-            if (a.Decoupled != 0) p *= 1f - a.Lr * a.WeightDecay;
-            else g += a.WeightDecay * p;
-            float mi = a.Beta1 * m[i] + (1f - a.Beta1) * g;
-            float vi = a.Beta2 * v[i] + (1f - a.Beta2) * g * g;
+            float p = param[i] * a.Decay;
+            float g = grad[i] + a.L2 * p;
+            float mi = m[i] * a.Beta1 + a.OneMinusBeta1 * g;
+            float vi = v[i] * a.Beta2 + a.OneMinusBeta2 * (g * g);
             m[i] = mi;
             v[i] = vi;
-            float denom = MathF.Sqrt(vi) / a.BiasCorrection2Sqrt + a.Eps;
-            param[i] = p - a.StepSize * mi / denom;
+            float denom = MathF.Sqrt(vi) / a.Bc2Sqrt + a.Eps;
+            param[i] = p + a.NegStepSize * (mi / denom);
         }
     }
 
@@ -237,13 +236,9 @@ internal static class ElementwiseKernels
 /// <summary>SGD hyper-parameters as one kernel argument (flags as ints: kernel arguments must be blittable).</summary>
 public struct SgdArgs
 {
-    public float Lr, Momentum, Dampening, WeightDecay;
+    /// <summary>1 - dampening in double from the value as written, then float (as the CPU backend).</summary>
+    public float Lr, Momentum, OneMinusDampening, WeightDecay;
     public int Nesterov, FirstStep, HasMomentum;
 }
 
 /// <summary>Adam hyper-parameters with the step's bias corrections precomputed on the host.</summary>
-public struct AdamArgs
-{
-    public float Lr, Beta1, Beta2, Eps, WeightDecay, StepSize, BiasCorrection2Sqrt;
-    public int Decoupled;
-}

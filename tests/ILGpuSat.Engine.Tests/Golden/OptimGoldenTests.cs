@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ILGpuSat.Engine.Optim;
+using ILGpuSat.Kernels;
 using ILGpuSat.Kernels.Cpu;
 using NUnit.Framework;
 
@@ -22,12 +23,14 @@ public class OptimGoldenTests
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
         {
             var name = c.GetProperty("name").GetString()!;
-            yield return new TestCaseData(name).SetName($"GoldenOptim_{name}");
+            yield return new TestCaseData(name, "cpu").SetName($"GoldenOptim_{name}");
+            // The CUDA kernels on ILGPU's CPU accelerator: the same constants and the same update as the CPU backend.
+            yield return new TestCaseData(name, "cuda-sim").SetName($"GoldenOptim_{name}_CudaSimulator");
         }
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void MatchesPyTorch(string caseName)
+    public void MatchesPyTorch(string caseName, string device)
     {
         using var doc = GoldenFiles.Manifest("optim");
         var c = doc.RootElement.GetProperty("cases").EnumerateArray()
@@ -35,7 +38,7 @@ public class OptimGoldenTests
         int steps = c.GetProperty("steps").GetInt32();
         var h = c.GetProperty("hyper");
 
-        using var backend = new CpuBackend();
+        using Backend backend = device == "cpu" ? new CpuBackend() : Backends.CreateCudaSimulator(warpSize: 32, warpsPerGroup: 4);
         using var scope = new TensorScope();
         var inits = c.GetProperty("params").EnumerateArray().Select(e => Load(e.GetString()!)).ToArray();
         var grads = c.GetProperty("grads").EnumerateArray().Select(e => Load(e.GetString()!)).ToArray();
