@@ -10,7 +10,7 @@ namespace ILGpuSat.Engine.IO;
 /// <summary>
 /// The safetensors format: an 8-byte little-endian header length, a JSON header mapping each name to
 /// {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the data section; an
-/// optional "__metadata__" map of strings), then the raw little-endian data. Writes F32; reads F32,
+/// optional "__metadata__" map of strings), then the raw little-endian data. Writes F32 or F16; reads F32,
 /// F64, F16, BF16, I64, I32, I16, I8, U8 and BOOL (converted to float, so PyTorch state dicts with
 /// an int64 num_batches_tracked load). Every error names the file.
 /// </summary>
@@ -18,10 +18,17 @@ public static class SafeTensors
 {
     private const string MetadataKey = "__metadata__";
 
-    /// <summary>Writes the tensors in the given order (atomically: temporary file, then rename).</summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>Writes the tensors in the given order (atomically: temporary file, then rename), as float32
+    /// or, with <paramref name="dtype"/> F16, as IEEE half precision (round to nearest even; half the size, for
+    /// shipping weights). A finite value beyond half's range (65504) is refused, naming the tensor, rather
+    /// than silently written as infinity.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+                            SafeTensorsDType dtype = SafeTensorsDType.F32)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        if (dtype is not (SafeTensorsDType.F32 or SafeTensorsDType.F16))
+            throw new ArgumentOutOfRangeException(nameof(dtype), $"{path}: safetensors are written as F32 or F16, not {dtype}.");
+        int itemSize = dtype == SafeTensorsDType.F16 ? 2 : 4;
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
         {
@@ -35,15 +42,20 @@ public static class SafeTensors
         {
             if (string.IsNullOrEmpty(name) || name == MetadataKey)
                 throw new ArgumentException($"{path}: '{name}' is not a valid tensor name.");
-            long size = 4 * t.Length;
+            long size = itemSize * t.Length;
+            var values = t.ToArray();
+            if (dtype == SafeTensorsDType.F16)
+                foreach (float v in values)
+                    if (float.IsFinite(v) && !Half.IsFinite((Half)v))
+                        throw new ArgumentException($"{path}: tensor '{name}' holds {v}, beyond the range of F16 (65504); save it as F32.");
             header[name] = new JsonObject
             {
-                ["dtype"] = "F32",
+                ["dtype"] = dtype.ToString(),
                 ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)d).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + size),
             };
             offset += size;
-            arrays.Add(t.ToArray());
+            arrays.Add(values);
         }
 
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
@@ -58,8 +70,11 @@ public static class SafeTensors
             for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
             foreach (var a in arrays)
             {
-                var bytes = new byte[4 * a.Length];
-                for (int i = 0; i < a.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), a[i]);
+                var bytes = new byte[itemSize * a.Length];
+                if (itemSize == 2)
+                    for (int i = 0; i < a.Length; i++) BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * i), (Half)a[i]);
+                else
+                    for (int i = 0; i < a.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), a[i]);
                 stream.Write(bytes);
             }
         });
@@ -196,4 +211,11 @@ public static class SafeTensors
         }
         return r;
     }
+}
+
+/// <summary>Element types <see cref="SafeTensors.Save"/> writes.</summary>
+public enum SafeTensorsDType
+{
+    F32,
+    F16,
 }

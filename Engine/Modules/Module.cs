@@ -151,7 +151,7 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>Writes the state dict as a safetensors file (atomically).</summary>
-    public void Save(string path) => SafeTensors.Save(path, StateDict());
+    public void Save(string path, SafeTensorsDType dtype = SafeTensorsDType.F32) => SafeTensors.Save(path, StateDict(), dtype: dtype);
 
     /// <summary>Loads a safetensors file written by <see cref="Save"/> or by PyTorch (safetensors.torch.save_file).</summary>
     public void Load(string path, bool strict = true)

@@ -127,6 +127,26 @@ public class IoTests
     }
 
     [Test]
+    public void SafeTensorsWritesHalfPrecision()
+    {
+        using var scope = new TensorScope();
+        var values = GradCheck.Uniform(new Random(2), 37).Select(v => v * 300f).Append(65504f).Append(-1e-7f).ToArray();
+        var tensors = new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray(values, [values.Length], backend: _b) };
+        SafeTensors.Save(P("h.safetensors"), tensors, dtype: SafeTensorsDType.F16);
+        byte[] bytes = File.ReadAllBytes(P("h.safetensors"));
+        long headerLength = BitConverter.ToInt64(bytes, 0);
+        Assert.That(System.Text.Encoding.UTF8.GetString(bytes, 8, (int)headerLength), Does.Contain("\"dtype\":\"F16\""));
+        Assert.That(bytes.Length, Is.EqualTo(8 + headerLength + 2 * values.Length), "two bytes a value");
+        var (raw, _) = SafeTensors.Read(P("h.safetensors"));
+        Assert.That(raw.Single().Value.Data, Is.EqualTo(values.Select(v => (float)(Half)v).ToArray()), "round to nearest half, read back exactly");
+
+        tensors["big"] = Tensor.FromArray([70000f], [1], backend: _b);
+        var e = Assert.Throws<ArgumentException>(() => SafeTensors.Save(P("h2.safetensors"), tensors, dtype: SafeTensorsDType.F16))!;
+        Assert.That(e.Message, Does.Contain("'big'").And.Contain("F16"));
+        Assert.That(File.Exists(P("h2.safetensors")), Is.False, "nothing written");
+    }
+
+    [Test]
     public void SafeTensorsRoundTripsWithMetadata()
     {
         using var scope = new TensorScope();
