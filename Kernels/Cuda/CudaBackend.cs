@@ -100,6 +100,7 @@ public sealed partial class CudaBackend : Backend
     {
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), $"{Name}: cannot allocate a buffer of {length} floats.");
         ThrowIfDisposed();
+        ThrowIfFaulted("allocate");
         try { return new CudaBuffer(this, _pool.Rent(Math.Max(length, 1), Name), length); }
         catch (Exception e) when (e is not InsufficientMemoryException && IsDeviceError(e)) { throw DeviceFailure("allocate", $"{length} floats", e); }
     }
@@ -122,6 +123,7 @@ public sealed partial class CudaBackend : Backend
         if (source.Length != destination.Length)
             throw new ArgumentException($"{Name} upload: {source.Length} floats into a buffer of {destination.Length}.");
         if (source.Length == 0) return;
+        ThrowIfFaulted("upload");
         try { view.SubView(0, source.Length).CopyFromCPU(Stream, source); }
         catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure("upload", $"{source.Length} floats", e); }
     }
@@ -132,6 +134,7 @@ public sealed partial class CudaBackend : Backend
         if (destination.Length != source.Length)
             throw new ArgumentException($"{Name} download: a buffer of {source.Length} floats into {destination.Length}.");
         if (destination.Length == 0) return;
+        ThrowIfFaulted("download");
         try
         {
             view.SubView(0, destination.Length).CopyToCPU(Stream, destination);
@@ -142,6 +145,7 @@ public sealed partial class CudaBackend : Backend
 
     public override void Synchronize()
     {
+        ThrowIfFaulted("synchronize");
         try { Stream.Synchronize(); }
         catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure("synchronize", "(an earlier kernel failed)", e); }
     }
@@ -170,12 +174,40 @@ public sealed partial class CudaBackend : Backend
         return Interlocked.CompareExchange(ref slot, loaded, null) ?? loaded;
     }
 
-    /// <summary>Runs a launch; device errors come back naming the op and its sizes (formatted only on failure).</summary>
+    /// <summary>Runs a launch; device errors come back naming the op and its sizes (formatted only on failure).
+    /// Launches are asynchronous, so a kernel fault normally surfaces at a later call; with
+    /// <see cref="SynchronizeEachLaunch"/> (or ILGPUSAT_CUDA_SYNC=1) every launch waits, and a fault names its op.</summary>
     internal void Launch<TSizes>(string op, TSizes sizes, Action launch)
     {
-        try { launch(); }
+        ThrowIfFaulted(op);
+        try
+        {
+            launch();
+            if (SynchronizeEachLaunch) Stream.Synchronize();
+        }
         catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure(op, sizes?.ToString() ?? "", e); }
     }
+
+    /// <summary>Wait for every kernel after its launch, so a fault is reported by the op that caused it
+    /// (slower; for debugging). Defaults to the environment variable ILGPUSAT_CUDA_SYNC=1.</summary>
+    public bool SynchronizeEachLaunch { get; set; } = Environment.GetEnvironmentVariable("ILGPUSAT_CUDA_SYNC") == "1";
+
+    /// <summary>
+    /// The first device fault (op, sizes, CUDA's message), or null. A CUDA error such as an illegal address
+    /// is sticky: every later call in the context fails with it. So after the first fault every op throws a
+    /// <see cref="DeviceFaultException"/> that names the op that faulted, instead of a confusing error
+    /// under its own name.
+    /// </summary>
+    public string? Fault { get; private set; }
+
+    private void ThrowIfFaulted(string op)
+    {
+        if (Fault is { } f)
+            throw new DeviceFaultException($"{Name} {op}: not run, the device has been unusable since {f} (a CUDA fault is sticky; restart the process)");
+    }
+
+    /// <summary>Test seam: puts the backend in the state a real kernel fault leaves it in.</summary>
+    internal void SimulateFault(string op, string message) => Fault ??= $"{op} failed: {message}";
 
     /// <summary>Largest element count a kernel indexes with 32-bit ints (leaves headroom for i + stride).</summary>
     internal const int MaxElements = 1 << 30;
@@ -209,10 +241,12 @@ public sealed partial class CudaBackend : Backend
 
     private Exception DeviceFailure(string op, string sizes, Exception e)
     {
-        string free = FreeMemoryText();
         if (IsOutOfMemory(e))
-            return new InsufficientMemoryException($"{Name} {op} ({sizes}): the device ran out of memory{free}. Try a smaller batch or crop size.", e);
-        return new InvalidOperationException($"{Name} {op} ({sizes}) failed on {_accelerator.Name}: {e.Message}", e);
+            return new InsufficientMemoryException($"{Name} {op} ({sizes}): the device ran out of memory{FreeMemoryText()}. Try a smaller batch or crop size.", e);
+        if (Fault is { } earlier)
+            return new DeviceFaultException($"{Name} {op} ({sizes}): not run, the device has been unusable since {earlier}", e);
+        Fault = $"{op} ({sizes}) failed on {_accelerator.Name}: {e.Message}";
+        return new DeviceFaultException($"{Name} {Fault}", e);
     }
 
     internal string FreeMemoryText()
@@ -228,15 +262,26 @@ public sealed partial class CudaBackend : Backend
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
+    /// <summary>
+    /// Frees the pool, then the accelerator, then the context, each step on its own: after a sticky fault
+    /// every driver call fails (cuMemFree included), and one failing step must neither hide the original
+    /// error nor leave the accelerator or the context undisposed. Dispose never throws.
+    /// </summary>
     public override void Dispose()
     {
         if (_disposed) return;
-        try { Stream.Synchronize(); } catch (Exception) { /* disposing after a device failure */ }
         _disposed = true;
-        _pool.Trim();
-        _accelerator.Dispose();
-        _context.Dispose();
+        if (Fault is null) Quietly(() => Stream.Synchronize());
+        Quietly(_pool.Trim);
+        Quietly(_accelerator.Dispose);
+        Quietly(_context.Dispose);
         base.Dispose();
+    }
+
+    private static void Quietly(Action step)
+    {
+        try { step(); }
+        catch (Exception e) when (e is not OutOfMemoryException) { /* the device is already broken; the first fault was reported */ }
     }
 
     /// <summary>
@@ -312,7 +357,8 @@ public sealed partial class CudaBackend : Backend
                     {
                         var m = stack.Pop();
                         Interlocked.Add(ref _totalBytes, -m.Length * sizeof(float));
-                        m.Dispose();
+                        try { m.Dispose(); }
+                        catch (Exception e) when (e is not OutOfMemoryException) { /* cuMemFree fails after a sticky fault: free the rest */ }
                     }
                 _idle.Clear();
             }

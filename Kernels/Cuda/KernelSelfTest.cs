@@ -154,17 +154,30 @@ public static class KernelSelfTest
     };
 
     /// <summary>Runs every case (or those <paramref name="include"/> accepts) on every shape.</summary>
+    /// <remarks><paramref name="progress"/> is called once per (shape, case) visited, included or not.
+    /// After a device fault the run stops, with a last row saying so.</remarks>
     public static IReadOnlyList<SelfTestRow> Run(Backend candidate, Backend reference, IEnumerable<SelfTestShape> shapes, int seed = 1234,
-        Func<string, bool>? include = null)
+        Func<string, bool>? include = null, Action? progress = null)
     {
         var rows = new List<SelfTestRow>();
         foreach (var shape in shapes)
             foreach (var (name, _) in Cases)
+            {
+                progress?.Invoke();
                 if (include is null || include(name))
                 {
                     var row = RunOp(name, candidate, reference, shape, seed);
                     if (row is not null) rows.Add(row);
+                    // A device fault is sticky: every later row would fail too, under the wrong op. Stop here.
+                    if (candidate is CudaBackend { Fault: { } fault })
+                    {
+                        if (row is null || row.Error is null || !row.Error.Contains(fault, StringComparison.Ordinal))
+                            rows.Add(new SelfTestRow(name, shape.ToString(), double.NaN, false, $"device fault: {fault}"));
+                        rows.Add(new SelfTestRow("(stopped)", "", double.NaN, false, $"the self-test stopped at the first device fault: {fault}"));
+                        return rows;
+                    }
                 }
+            }
         return rows;
     }
 

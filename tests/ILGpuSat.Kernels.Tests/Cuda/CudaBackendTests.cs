@@ -149,4 +149,36 @@ public sealed class CudaBackendTests
         Assert.That(rows, Has.Count.EqualTo(ops.Length));
         Assert.That(rows.Where(r => !r.Pass).Select(r => $"{r.Op}: {r.MaxRelError} {r.Error}"), Is.Empty);
     }
+
+    [Test]
+    public void AfterADeviceFaultEveryOpNamesTheFaultingOpAndTheSelfTestStops()
+    {
+        // A real illegal-address fault needs a GPU; the simulator is put in the state one leaves behind.
+        var sim = Backends.CreateCudaSimulator();
+        using var buffer = sim.Allocate(16);
+        sim.SimulateFault("upsample_bilinear_backward", "an illegal memory access was encountered");
+        var e = Assert.Throws<DeviceFaultException>(() => sim.Fill(buffer, 1f))!;
+        Assert.That(e.Message, Does.Contain("fill").And.Contain("upsample_bilinear_backward").And.Contain("illegal memory access"));
+        Assert.Throws<DeviceFaultException>(() => sim.Synchronize());
+
+        var rows = KernelSelfTest.RunAgainstCpu(sim, [new SelfTestShape(1, 2, 3, 4)], include: op => op is "fill" or "copy" or "add");
+        Assert.That(rows.Select(r => r.Op), Is.EqualTo(new[] { "fill", "(stopped)" }), "no rows after the fault, under other names");
+        Assert.That(rows.All(r => !r.Pass && r.Error!.Contains("upsample_bilinear_backward")), Is.True);
+
+        buffer.Dispose();
+        Assert.DoesNotThrow(sim.Dispose, "disposing a faulted backend frees what it can and never throws");
+    }
+
+    [Test]
+    public void SynchronizeEachLaunchIsOffUnlessAsked()
+    {
+        using var sim = Backends.CreateCudaSimulator();
+        Assert.That(sim.SynchronizeEachLaunch, Is.EqualTo(Environment.GetEnvironmentVariable("ILGPUSAT_CUDA_SYNC") == "1"));
+        sim.SynchronizeEachLaunch = true;
+        using var y = sim.Allocate(1000);
+        sim.Fill(y, 2.5f); // a launch that waits for itself
+        var host = new float[1000];
+        sim.Download(y, host);
+        Assert.That(host, Is.All.EqualTo(2.5f));
+    }
 }
