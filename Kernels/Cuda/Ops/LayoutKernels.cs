@@ -181,7 +181,7 @@ internal static class LayoutKernels
             int oh = t % outH;
             int plane = t / outH;
             int b = (plane * inH + 2 * oh) * inW + 2 * ow;
-            y[i] = MathF.Max(MathF.Max(x[b], x[b + 1]), MathF.Max(x[b + inW], x[b + inW + 1]));
+            y[i] = NaNMath.Max(NaNMath.Max(x[b], x[b + 1]), NaNMath.Max(x[b + inW], x[b + inW + 1])); // a NaN propagates, as on the CPU
         }
     }
 
@@ -203,9 +203,9 @@ internal static class LayoutKernels
                 int b = (plane * inH + 2 * oh) * inW + 2 * ow;
                 int best = 0;
                 float m = x[b];
-                if (x[b + 1] > m) { m = x[b + 1]; best = 1; }
-                if (x[b + inW] > m) { m = x[b + inW]; best = 2; }
-                if (x[b + inW + 1] > m) best = 3;
+                if (NaNMath.Replaces(x[b + 1], m)) { m = x[b + 1]; best = 1; }
+                if (NaNMath.Replaces(x[b + inW], m)) { m = x[b + inW]; best = 2; }
+                if (NaNMath.Replaces(x[b + inW + 1], m)) best = 3;
                 int mine = ((ih & 1) << 1) | (iw & 1);
                 if (mine == best) g = dy[(plane * outH + oh) * outW + ow];
             }

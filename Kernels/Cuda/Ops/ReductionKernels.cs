@@ -164,7 +164,7 @@ internal static class ReductionKernels
         float m = a.Count;
         float d = s1 / m;
         float mean = x[c * a.HW] + d;
-        float variance = MathF.Max(s2 / m - d * d, 0f);
+        float variance = NaNMath.Max(s2 / m - d * d, 0f);
         saveMean[c] = mean;
         saveInvStd[c] = 1f / MathF.Sqrt(variance + a.Eps);
         if (a.UpdateRunning != 0)

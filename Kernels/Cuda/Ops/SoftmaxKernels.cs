@@ -19,7 +19,7 @@ internal static class SoftmaxKernels
     private static float ChannelMax(ArrayView<float> x, int b, int channels, int hw)
     {
         float m = x[b];
-        for (int c = 1; c < channels; c++) m = MathF.Max(m, x[b + c * hw]);
+        for (int c = 1; c < channels; c++) m = NaNMath.Max(m, x[b + c * hw]);
         return m;
     }
 

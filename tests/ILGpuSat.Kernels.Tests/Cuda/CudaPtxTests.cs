@@ -34,6 +34,20 @@ public sealed class CudaPtxTests
     public void AllKernelsAssembleForSm90() => AssembleAll();
 
     [Test]
+    public void KernelsThatReduceDataWithMaxLetNaNThrough()
+    {
+        // PTX max.f32 / max.ftz.f32 return the other operand when one is NaN; these kernels take the
+        // maximum of data (not of indices) and must use NaNMath instead, so a NaN reaches the loss.
+        string[] dataMax = { "LayoutKernels.MaxPool2x2", "LayoutKernels.MaxPool2x2Backward", "SoftmaxKernels.Softmax",
+                             "SoftmaxKernels.SoftmaxBackward", "SoftmaxKernels.CrossEntropyPartials", "SoftmaxKernels.CrossEntropyBackward",
+                             "ReductionKernels.BatchNormStatsFinal" };
+        var kernels = PtxExport.CompileAll().Where(k => dataMax.Contains(k.Name)).ToList();
+        Assert.That(kernels.Select(k => k.Name), Is.EquivalentTo(dataMax));
+        var floatMax = new System.Text.RegularExpressions.Regex(@"\b(max|min)(\.ftz)?\.f32\b");
+        Assert.That(kernels.Where(k => floatMax.IsMatch(k.Ptx)).Select(k => k.Name), Is.Empty, "float max/min instructions drop NaN");
+    }
+
+    [Test]
     public void NoImplicitlyGroupedKernelBranchesUniformlyOnAPredicate()
     {
         // "@%p bra.uni" promises every thread of the warp takes the same way. In an implicitly grouped

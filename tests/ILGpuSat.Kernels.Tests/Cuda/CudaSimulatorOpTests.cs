@@ -97,4 +97,42 @@ public sealed class CudaSimulatorOpTests
             }
         }
     }
+
+    [Test]
+    public void NaNPropagatesThroughMaxPoolSoftmaxAndBatchNormAsOnTheCpu()
+    {
+        // planes=2 of 4x4: a NaN in one 2x2 window of the first plane.
+        const int planes = 2, h = 4, w = 4, n = planes * h * w;
+        var x = Enumerable.Range(0, n).Select(i => (float)Math.Sin(i)).ToArray();
+        x[5] = float.NaN;
+        float[] Pool(Backend b, out float[] dx)
+        {
+            using var bx = b.Allocate(n); using var by = b.Allocate(n / 4); using var bdy = b.Allocate(n / 4); using var bdx = b.Allocate(n);
+            b.Upload(x, bx);
+            b.Upload(Enumerable.Range(1, n / 4).Select(i => (float)i).ToArray(), bdy);
+            b.MaxPool2x2(bx, planes, h, w, by);
+            b.MaxPool2x2Backward(bx, bdy, planes, h, w, bdx);
+            var y = new float[n / 4]; dx = new float[n];
+            b.Download(by, y); b.Download(bdx, dx);
+            return y;
+        }
+        var yc = Pool(_cpu, out var dxc);
+        var ys = Pool(_sim, out var dxs);
+        Assert.That(float.IsNaN(yc[0]) && float.IsNaN(ys[0]), Is.True, "the NaN window's maximum is NaN on both");
+        Assert.That(ys, Is.EqualTo(yc), "max-pool");
+        Assert.That(dxs, Is.EqualTo(dxc), "the gradient goes to the same (NaN) element");
+
+        float[] Softmax(Backend b)
+        {
+            using var bx = b.Allocate(n); using var by = b.Allocate(n);
+            b.Upload(x, bx);
+            b.Softmax(bx, new ChannelGeometry(1, planes, h * w), by); // 2 channels over 16 pixels
+            var y = new float[n];
+            b.Download(by, y);
+            return y;
+        }
+        var sc = Softmax(_cpu);
+        var ss = Softmax(_sim);
+        for (int i = 0; i < n; i++) Assert.That(float.IsNaN(ss[i]), Is.EqualTo(float.IsNaN(sc[i])), $"softmax NaN at {i}");
+    }
 }
