@@ -3,7 +3,7 @@ using ILGpuSat.Kernels;
 namespace ILGpuSat.Engine.Modules;
 
 /// <summary>torch.nn.PReLU: one learnable slope (numParameters = 1) or one per channel, initialised to <c>init</c>.</summary>
-public sealed class PReLU : Module
+public sealed class PReLU : Layer
 {
     public PReLU(int numParameters = 1, float init = 0.25f, Backend? backend = null)
     {
@@ -18,13 +18,13 @@ public sealed class PReLU : Module
     public override string ToString() => $"PReLU(num_parameters={Weight.Length})";
 }
 
-public sealed class ReLU : Module
+public sealed class ReLU : Layer
 {
     public override Tensor Forward(Tensor x) => F.Relu(x);
     public override string ToString() => "ReLU()";
 }
 
-public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
+public sealed class LeakyReLU(float negativeSlope = 0.01f) : Layer
 {
     public float NegativeSlope { get; } = negativeSlope;
     public override Tensor Forward(Tensor x) => F.LeakyRelu(x, NegativeSlope);

@@ -7,7 +7,7 @@ namespace ILGpuSat.Engine.Modules;
 /// running_mean (zeros), running_var (ones) and num_batches_tracked (stored as float, so that a
 /// PyTorch state dict loads strictly) when tracking running statistics.
 /// </summary>
-public sealed class BatchNorm2d : Module
+public sealed class BatchNorm2d : Layer
 {
     private readonly Tensor? _one;
 

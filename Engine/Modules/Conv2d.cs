@@ -3,7 +3,7 @@ using ILGpuSat.Kernels;
 namespace ILGpuSat.Engine.Modules;
 
 /// <summary>torch.nn.Conv2d (square kernel, groups = 1): weight OIHW [out, in, k, k], bias [out].</summary>
-public sealed class Conv2d : Module
+public sealed class Conv2d : Layer
 {
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1,
         bool bias = true, Backend? backend = null, Random? rng = null)
@@ -35,7 +35,7 @@ public sealed class Conv2d : Module
 }
 
 /// <summary>torch.nn.ConvTranspose2d (square kernel, groups = 1): weight IOHW [in, out, k, k], bias [out].</summary>
-public sealed class ConvTranspose2d : Module
+public sealed class ConvTranspose2d : Layer
 {
     public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
         int outputPadding = 0, int dilation = 1, bool bias = true, Backend? backend = null, Random? rng = null)

@@ -4,10 +4,13 @@ using ILGpuSat.Kernels;
 namespace ILGpuSat.Engine.Modules;
 
 /// <summary>
-/// Base of every layer, as torch.nn.Module: named parameters, named buffers and named child modules,
-/// in registration order, so that <see cref="StateDict"/> produces PyTorch's keys and order
+/// The state of a layer or a network, as torch.nn.Module: named parameters, named buffers and named child
+/// modules, in registration order, so that <see cref="StateDict"/> produces PyTorch's keys and order
 /// ("0.weight", "bn.running_mean", ...). Parameters and buffers are owned by the module (never by
 /// a <see cref="TensorScope"/>) and freed by <see cref="Dispose"/>.
+/// A module's call signature is its own: a <see cref="Layer"/> maps one tensor to one tensor (and composes
+/// in <see cref="Sequential"/>); a network with several inputs or outputs defines its own typed Forward
+/// (returning, say, a record of its SR image and colour logits).
 /// </summary>
 public abstract class Module : IDisposable
 {
@@ -17,8 +20,6 @@ public abstract class Module : IDisposable
 
     /// <summary>Training mode (batch statistics in batch norm); see <see cref="Train"/> / <see cref="Eval"/>.</summary>
     public bool Training { get; private set; } = true;
-
-    public abstract Tensor Forward(Tensor x);
 
     // ---- registration -------------------------------------------------------------------------
 

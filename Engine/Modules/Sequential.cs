@@ -1,23 +1,23 @@
 namespace ILGpuSat.Engine.Modules;
 
 /// <summary>torch.nn.Sequential: children named "0", "1", ... applied in order.</summary>
-public class Sequential : Module
+public class Sequential : Layer
 {
-    private readonly List<Module> _layers = new();
+    private readonly List<Layer> _layers = new();
 
-    public Sequential(params Module[] layers)
+    public Sequential(params Layer[] layers)
     {
         foreach (var layer in layers) Add(layer);
     }
 
     public int Count => _layers.Count;
 
-    public Module this[int index] => _layers[index];
+    public Layer this[int index] => _layers[index];
 
-    public IReadOnlyList<Module> Layers => _layers;
+    public IReadOnlyList<Layer> Layers => _layers;
 
     /// <summary>Appends a layer under the next index as its name.</summary>
-    public Sequential Add(Module layer)
+    public Sequential Add(Layer layer)
     {
         RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
         _layers.Add(layer);

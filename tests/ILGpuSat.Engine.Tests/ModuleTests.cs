@@ -129,4 +129,36 @@ public class ModuleTests
         Assert.That(stack.Count, Is.EqualTo(6));
         Assert.Throws<ArgumentException>(() => _ = new ConvBnPreluStack(3, 5, depth: 1, kernelSize: 4, backend: _b));
     }
+
+    /// <summary>A network with two outputs: its state is a Module's, its call signature its own.</summary>
+    private sealed class TwoHeads : Module
+    {
+        public sealed record Output(Tensor Sr, Tensor Logits);
+
+        private readonly Sequential _stem;
+        private readonly Modules.Conv2d _sr, _logits;
+
+        public TwoHeads(CpuBackend b)
+        {
+            _stem = RegisterModule("stem", new Sequential(new Modules.Conv2d(1, 4, 3, padding: 1, backend: b), new ReLU()));
+            _sr = RegisterModule("sr", new Modules.Conv2d(4, 1, 3, padding: 1, backend: b));
+            _logits = RegisterModule("logits", new Modules.Conv2d(4, 5, 1, backend: b));
+        }
+
+        public Output Forward(Tensor x)
+        {
+            var f = _stem.Forward(x);
+            return new Output(_sr.Forward(f), _logits.Forward(f));
+        }
+    }
+
+    [Test]
+    public void AMultiOutputNetworkIsAModuleWithItsOwnForward()
+    {
+        using var net = new TwoHeads(_b);
+        using var scope = new TensorScope();
+        var (sr, logits) = net.Forward(Tensor.Zeros([2, 1, 6, 6], backend: _b));
+        Assert.That((sr.Shape, logits.Shape), Is.EqualTo((new[] { 2, 1, 6, 6 }, new[] { 2, 5, 6, 6 })));
+        Assert.That(net.StateDict().Keys, Is.EqualTo(new[] { "stem.0.weight", "stem.0.bias", "sr.weight", "sr.bias", "logits.weight", "logits.bias" }));
+    }
 }

@@ -20,7 +20,7 @@ public class StateDictGoldenTests
     /// <summary>The engine model equivalent to the PyTorch one, built from model.json.</summary>
     private static Sequential BuildModel(JsonElement layers)
     {
-        var modules = new List<Module>();
+        var modules = new List<Layer>();
         foreach (var l in layers.EnumerateArray())
         {
             int I(string n) => l.GetProperty(n).GetInt32();
