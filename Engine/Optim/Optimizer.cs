@@ -6,6 +6,7 @@ namespace ILGpuSat.Engine.Optim;
 /// Base of the optimizers, as torch.optim.Optimizer with one parameter group: a learning rate that
 /// schedulers change, and per-parameter state buffers that live on the parameter's device and are
 /// created (zeroed) at a parameter's first step. Parameters without a gradient are skipped.
+/// The state is saved and loaded keyed by parameter name (<see cref="SaveState"/>, <see cref="LoadState"/>).
 /// Steps update the parameters in place with one fused kernel per parameter and never wait for the device.
 /// </summary>
 public abstract class Optimizer : IDisposable
@@ -61,6 +62,101 @@ public abstract class Optimizer : IDisposable
     /// <summary>The state of one parameter (for inspection and tests): step count and named buffers.</summary>
     public ParameterState? StateOf(Tensor param) => _state.GetValueOrDefault(param);
 
+    /// <summary>
+    /// Writes the learning rates and every parameter's step count and buffers (safetensors, atomically),
+    /// keyed by parameter name: <paramref name="names"/> is the model's NamedParameters() (by default the
+    /// parameters are named by their index, PyTorch's optimizer state_dict keys). A fresh optimizer over a
+    /// fresh model loads it with <see cref="LoadState"/> and continues exactly where this one stopped.
+    /// </summary>
+    public void SaveState(string path, IEnumerable<(string Name, Tensor Tensor)>? names = null)
+    {
+        var named = Names(names, path);
+        var tensors = new Dictionary<string, Tensor>();
+        var meta = new Dictionary<string, string>
+        {
+            ["optimizer"] = GetType().Name,
+            ["lr"] = LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["initial_lr"] = InitialLearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        using var scope = new TensorScope();
+        foreach (var (name, p) in named)
+        {
+            if (!_state.TryGetValue(p, out var state)) continue;
+            meta[$"step.{name}"] = state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var (buffer, device) in state.Buffers)
+            {
+                var host = new float[device.Length];
+                p.Backend.Download(device, host);
+                tensors[$"{name}.{buffer}"] = Tensor.FromArray(host, [host.Length], backend: p.Backend);
+            }
+        }
+        IO.SafeTensors.Save(path, tensors, meta);
+    }
+
+    /// <summary>
+    /// Replaces the learning rate and every parameter's state with those of a file written by
+    /// <see cref="SaveState"/>. Strict: the optimizer type, the parameter names and the buffer lengths must
+    /// match, or an <see cref="InvalidDataException"/> names the file and the mismatch (nothing is changed).
+    /// </summary>
+    public void LoadState(string path, IEnumerable<(string Name, Tensor Tensor)>? names = null)
+    {
+        var named = Names(names, path).ToDictionary(n => n.Name, n => n.Tensor);
+        var (tensors, meta) = IO.SafeTensors.Read(path);
+        string Get(string key) => meta.TryGetValue(key, out var v) ? v
+            : throw new InvalidDataException($"{path}: not an optimizer state (no '{key}' in its metadata).");
+        if (Get("optimizer") != GetType().Name)
+            throw new InvalidDataException($"{path}: holds {Get("optimizer")} state, this optimizer is {GetType().Name}.");
+        float lr = float.Parse(Get("lr"), System.Globalization.CultureInfo.InvariantCulture);
+
+        var loaded = new Dictionary<Tensor, (int Step, List<(string Buffer, float[] Data)> Buffers)>(ReferenceEqualityComparer.Instance);
+        foreach (var (key, value) in meta)
+        {
+            if (!key.StartsWith("step.", StringComparison.Ordinal)) continue;
+            string name = key["step.".Length..];
+            if (!named.TryGetValue(name, out var p))
+                throw new InvalidDataException($"{path}: has state for parameter '{name}', which this optimizer does not have.");
+            if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int step) || step < 1)
+                throw new InvalidDataException($"{path}: step count '{value}' of '{name}' is not a positive integer.");
+            loaded[p] = (step, new());
+        }
+        foreach (var (key, (data, _)) in tensors)
+        {
+            int dot = key.LastIndexOf('.');
+            string name = dot > 0 ? key[..dot] : "";
+            if (!named.TryGetValue(name, out var p) || !loaded.TryGetValue(p, out var entry))
+                throw new InvalidDataException($"{path}: buffer '{key}' belongs to no parameter with a step count.");
+            if (data.Length != p.Length)
+                throw new InvalidDataException($"{path}: buffer '{key}' has {data.Length} values, parameter '{name}' has {p.Length}.");
+            entry.Buffers.Add((key[(dot + 1)..], data));
+        }
+
+        foreach (var s in _state.Values) s.Dispose();
+        _state.Clear();
+        foreach (var (p, (step, buffers)) in loaded)
+        {
+            var state = new ParameterState { Step = step };
+            foreach (var (buffer, data) in buffers) state.Load(buffer, p, data);
+            _state[p] = state;
+        }
+        LearningRate = lr;
+    }
+
+    /// <summary>Every parameter of this optimizer with its name, checked against the given names.</summary>
+    private List<(string Name, Tensor Tensor)> Names(IEnumerable<(string Name, Tensor Tensor)>? names, string path)
+    {
+        if (names is null) return _parameters.Select((p, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), p)).ToList();
+        var byTensor = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (n, t) in names) byTensor.TryAdd(t, n);
+        var result = new List<(string, Tensor)>();
+        foreach (var p in _parameters)
+        {
+            if (!byTensor.TryGetValue(p, out var n))
+                throw new ArgumentException($"{path}: a parameter of this optimizer ({p}) has no name in the names given.");
+            result.Add((n, p));
+        }
+        return result;
+    }
+
     protected void CheckNonNegative(string name, float value)
     {
         if (!(value >= 0)) throw new ArgumentException($"{GetType().Name}: {name} must be non-negative, got {value}.");
@@ -92,6 +188,15 @@ public abstract class Optimizer : IDisposable
             _buffers[name] = b;
             created = true;
             return b;
+        }
+
+        /// <summary>Sets a buffer from saved values (see <see cref="Optimizer.LoadState"/>).</summary>
+        internal void Load(string name, Tensor like, float[] values)
+        {
+            if (_buffers.Remove(name, out var old)) old.Dispose();
+            var b = like.Backend.Allocate(like.Length);
+            like.Backend.Upload(values, b);
+            _buffers[name] = b;
         }
 
         public void Dispose()

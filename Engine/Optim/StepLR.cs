@@ -28,6 +28,14 @@ public sealed class StepLR
     /// <summary>The learning rate the optimizer now uses.</summary>
     public float LastLearningRate => _optimizer.LearningRate;
 
+    /// <summary>Resumes a schedule: <paramref name="lastEpoch"/> epochs have ended (the optimizer's rate is set to match).</summary>
+    public void Restore(int lastEpoch)
+    {
+        if (lastEpoch < 0) throw new ArgumentException($"StepLR: last epoch must be non-negative, got {lastEpoch}.");
+        LastEpoch = lastEpoch;
+        _optimizer.LearningRate = (float)(BaseLearningRate * Math.Pow(Gamma, LastEpoch / StepSize));
+    }
+
     /// <summary>Ends an epoch; call after the epoch's optimizer steps.</summary>
     public void Step()
     {
