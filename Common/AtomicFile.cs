@@ -4,7 +4,7 @@ namespace ILGpuSat.Common;
 /// The one way this project writes a file: into a temporary sibling, flushed to disk, then renamed over
 /// the target, so a reader (or a user after a crash, a full disk or a kill) sees the old file or the
 /// new one, never half of one. No temporary survives an error; a temporary left by a killed process
-/// (its name carries the writer's process id) is removed by the next write of the same target.
+/// (its name carries the writer's process id) is removed by the next process's first write into that folder.
 /// This file is compiled into every project that writes files (Engine, Imaging, Training, Tools) so
 /// that no layer depends on another just to write safely.
 /// </summary>
@@ -42,7 +42,7 @@ internal static class AtomicFile
         string dir = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(dir);
         string name = Path.GetFileName(full);
-        RemoveStaleTemporaries(dir, name);
+        RemoveStaleTemporaries(dir);
         string temp = Path.Combine(dir, $"{TempPrefix(name)}{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -61,19 +61,27 @@ internal static class AtomicFile
     /// <summary>Hidden (dot) prefix shared by every temporary of one target.</summary>
     internal static string TempPrefix(string fileName) => $".{fileName}.";
 
-    /// <summary>Deletes temporaries of this target whose writing process no longer runs.</summary>
-    internal static int RemoveStaleTemporaries(string dir, string fileName)
+    /// <summary>Folders already cleaned by this process: scanning a folder on every write would cost
+    /// O(files) per write, O(n^2) for a run that writes thousands of outputs into one folder.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Cleaned = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// On this process's first write into <paramref name="dir"/>: deletes every temporary of ours there
+    /// (any target) whose writing process no longer runs. A temporary left by a killed run is so removed by
+    /// the next run's first write; files of a live process and files not named like ours are left alone.
+    /// </summary>
+    internal static int RemoveStaleTemporaries(string dir)
     {
+        if (!Cleaned.TryAdd(dir, true)) return 0;
         int removed = 0;
-        string prefix = TempPrefix(fileName);
-        IEnumerable<string> candidates;
-        try { candidates = Directory.EnumerateFiles(dir, prefix + "*.tmp").ToList(); }
+        List<string> candidates;
+        try { candidates = Directory.EnumerateFiles(dir, ".*.tmp").ToList(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
         foreach (var f in candidates)
         {
-            // Name: .<target>.<pid>.<32 hex>.tmp; anything else is not ours and is left alone.
-            var middle = Path.GetFileName(f)[prefix.Length..^4].Split('.');
-            if (middle.Length != 2 || middle[1].Length != 32 || !int.TryParse(middle[0], out int pid)) continue;
+            // Name: .<target>.<pid>.<32 hex>.tmp; anything else is not ours.
+            var parts = Path.GetFileName(f)[1..^4].Split('.');
+            if (parts.Length < 3 || parts[^1].Length != 32 || !parts[^1].All(Uri.IsHexDigit) || !int.TryParse(parts[^2], out int pid)) continue;
             if (IsRunning(pid)) continue;
             try { File.Delete(f); removed++; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
