@@ -30,9 +30,12 @@ internal static class NoDataRule
             BandStretch? s = restoreSourceRange && bitDepth == 16 && image.Stretch is { } st && b < st.Length ? st[b] : null;
             for (int i = 0; i < p.Length; i++)
             {
-                float v = float.IsNaN(p[i]) ? 0f : p[i];
-                double x = s is { } bs ? bs.Invert(Math.Clamp(v, 0f, 1f)) : v * max;
-                q[i] = (ushort)Math.Clamp(Math.Round(x, MidpointRounding.AwayFromZero), 0, max); // halves up, as the PNG writer
+                if (s is { } bs)
+                {
+                    float v = float.IsNaN(p[i]) ? 0f : p[i];
+                    q[i] = (ushort)Math.Clamp(Math.Round(bs.Invert(Math.Clamp(v, 0f, 1f)), MidpointRounding.AwayFromZero), 0, max);
+                }
+                else q[i] = (ushort)SampleQuantizer.ToSample(p[i], max);
             }
         });
 

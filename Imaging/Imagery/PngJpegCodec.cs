@@ -222,50 +222,34 @@ internal static class PngJpegCodec
         using (pixels) pixels.Save(stream, encoder);
     }
 
-    /// <summary>The first <paramref name="comps"/> planes interleaved into an 8-bit image, rounded half up and clamped (NaN -> 0).</summary>
+    /// <summary>The first <paramref name="comps"/> planes interleaved into an 8-bit image (see <see cref="SampleQuantizer"/>).</summary>
     static Image<TPixel> Fill8<TPixel>(RasterImage image, int comps) where TPixel : unmanaged, IPixel<TPixel>
-    {
-        var result = new Image<TPixel>(Configuration.Default, image.Width, image.Height);
-        int w = image.Width;
-        var planes = image.Planes;
-        result.ProcessPixelRows(rows =>
-        {
-            for (int y = 0; y < rows.Height; y++)
-            {
-                Span<byte> row = MemoryMarshal.AsBytes(rows.GetRowSpan(y));
-                for (int b = 0; b < comps; b++)
-                {
-                    var src = planes[b].AsSpan(y * w, w);
-                    for (int x = 0; x < src.Length; x++) row[x * comps + b] = ToByte(src[x]);
-                }
-            }
-        });
-        return result;
-    }
+        => Fill<TPixel, byte>(image, comps);
 
-    /// <summary>As <see cref="Fill8"/> at 16 bits: round(v * 65535), clamped, NaN -> 0.</summary>
+    /// <summary>As <see cref="Fill8"/> at 16 bits.</summary>
     static Image<TPixel> Fill16<TPixel>(RasterImage image, int comps) where TPixel : unmanaged, IPixel<TPixel>
+        => Fill<TPixel, ushort>(image, comps);
+
+    /// <summary>Planes quantised to <typeparamref name="TSample"/> and interleaved, <paramref name="comps"/> per pixel.</summary>
+    static Image<TPixel> Fill<TPixel, TSample>(RasterImage image, int comps)
+        where TPixel : unmanaged, IPixel<TPixel>
+        where TSample : unmanaged, System.Numerics.IBinaryInteger<TSample>, System.Numerics.IMinMaxValue<TSample>
     {
         var result = new Image<TPixel>(Configuration.Default, image.Width, image.Height);
-        int w = image.Width;
+        int w = image.Width, max = int.CreateTruncating(TSample.MaxValue);
         var planes = image.Planes;
         result.ProcessPixelRows(rows =>
         {
             for (int y = 0; y < rows.Height; y++)
             {
-                Span<ushort> row = MemoryMarshal.Cast<TPixel, ushort>(rows.GetRowSpan(y));
+                Span<TSample> row = MemoryMarshal.Cast<TPixel, TSample>(rows.GetRowSpan(y));
                 for (int b = 0; b < comps; b++)
                 {
                     var src = planes[b].AsSpan(y * w, w);
-                    for (int x = 0; x < src.Length; x++) row[x * comps + b] = ToUInt16(src[x]);
+                    for (int x = 0; x < src.Length; x++) row[x * comps + b] = TSample.CreateTruncating(SampleQuantizer.ToSample(src[x], max));
                 }
             }
         });
         return result;
     }
-
-    static byte ToByte(float v) => v >= 1f ? (byte)255 : v > 0f ? (byte)(v * 255f + 0.5f) : (byte)0; // NaN -> 0
-
-    // In double: a float product near 65535 has too few fraction bits to round half up reliably.
-    static ushort ToUInt16(float v) => v >= 1f ? (ushort)65535 : v > 0f ? (ushort)(v * 65535.0 + 0.5) : (ushort)0; // NaN -> 0
 }
