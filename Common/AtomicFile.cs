@@ -38,7 +38,7 @@ internal static class AtomicFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(writeFile);
         string full = Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new IOException($"'{full}' is a directory, not a file");
+        if (Directory.Exists(full)) throw new IOException($"'{full}' is a directory, not a file"); // before anything is created
         string dir = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(dir);
         string name = Path.GetFileName(full);

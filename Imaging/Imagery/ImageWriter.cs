@@ -55,7 +55,6 @@ public static class ImageWriter
         var format = options.Format == ImageFileFormat.Auto ? FromExtension(path) : options.Format;
         Validate(path, image, format, options);
         string name = format switch { ImageFileFormat.Png => "PNG", ImageFileFormat.Jpeg => "JPEG", _ => "TIFF" };
-        if (Directory.Exists(path)) throw new IOException($"'{path}': cannot write the {name}: the path is a directory");
         try
         {
             AtomicFile.Write(path, file =>
