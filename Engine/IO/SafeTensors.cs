@@ -26,6 +26,15 @@ public static class SafeTensors
                             SafeTensorsDType dtype = SafeTensorsDType.F32)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        Save(path, tensors.Select(kv => (kv.Key, kv.Value.ToArray(), kv.Value.Shape)), metadata, dtype);
+    }
+
+    /// <summary>As the tensor overload, from host arrays (name, values, shape) in order: for state that is
+    /// already on the host, so it is not uploaded only to be downloaded again.</summary>
+    public static void Save(string path, IEnumerable<(string Name, float[] Data, int[] Shape)> arrays, IReadOnlyDictionary<string, string>? metadata = null,
+                            SafeTensorsDType dtype = SafeTensorsDType.F32)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
         if (dtype is not (SafeTensorsDType.F32 or SafeTensorsDType.F16))
             throw new ArgumentOutOfRangeException(nameof(dtype), $"{path}: safetensors are written as F32 or F16, not {dtype}.");
         int itemSize = dtype == SafeTensorsDType.F16 ? 2 : 4;
@@ -37,13 +46,14 @@ public static class SafeTensors
             header[MetadataKey] = meta;
         }
         long offset = 0;
-        var arrays = new List<float[]>();
-        foreach (var (name, t) in tensors)
+        var payload = new List<float[]>();
+        foreach (var (name, values, shape) in arrays)
         {
             if (string.IsNullOrEmpty(name) || name == MetadataKey)
                 throw new ArgumentException($"{path}: '{name}' is not a valid tensor name.");
-            long size = itemSize * t.Length;
-            var values = t.ToArray();
+            if (values.LongLength != shape.Aggregate(1L, (a, d) => a * d))
+                throw new ArgumentException($"{path}: tensor '{name}' has {values.Length} values for shape {Tensor.Format(shape)}.");
+            long size = itemSize * values.LongLength;
             if (dtype == SafeTensorsDType.F16)
                 foreach (float v in values)
                     if (float.IsFinite(v) && !Half.IsFinite((Half)v))
@@ -51,11 +61,11 @@ public static class SafeTensors
             header[name] = new JsonObject
             {
                 ["dtype"] = dtype.ToString(),
-                ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)d).ToArray()),
+                ["shape"] = new JsonArray(shape.Select(d => (JsonNode)d).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + size),
             };
             offset += size;
-            arrays.Add(values);
+            payload.Add(values);
         }
 
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
@@ -68,7 +78,7 @@ public static class SafeTensors
             stream.Write(len);
             stream.Write(json);
             for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
-            foreach (var a in arrays)
+            foreach (var a in payload)
             {
                 var bytes = new byte[itemSize * a.Length];
                 if (itemSize == 2)

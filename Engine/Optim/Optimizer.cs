@@ -71,14 +71,13 @@ public abstract class Optimizer : IDisposable
     public void SaveState(string path, IEnumerable<(string Name, Tensor Tensor)>? names = null)
     {
         var named = Names(names, path);
-        var tensors = new Dictionary<string, Tensor>();
+        var arrays = new List<(string, float[], int[])>();
         var meta = new Dictionary<string, string>
         {
             ["optimizer"] = GetType().Name,
             ["lr"] = LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             ["initial_lr"] = InitialLearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         };
-        using var scope = new TensorScope();
         foreach (var (name, p) in named)
         {
             if (!_state.TryGetValue(p, out var state)) continue;
@@ -87,10 +86,10 @@ public abstract class Optimizer : IDisposable
             {
                 var host = new float[device.Length];
                 p.Backend.Download(device, host);
-                tensors[$"{name}.{buffer}"] = Tensor.FromArray(host, [host.Length], backend: p.Backend);
+                arrays.Add(($"{name}.{buffer}", host, [host.Length]));
             }
         }
-        IO.SafeTensors.Save(path, tensors, meta);
+        IO.SafeTensors.Save(path, arrays, meta);
     }
 
     /// <summary>

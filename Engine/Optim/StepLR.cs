@@ -33,13 +33,16 @@ public sealed class StepLR
     {
         if (lastEpoch < 0) throw new ArgumentException($"StepLR: last epoch must be non-negative, got {lastEpoch}.");
         LastEpoch = lastEpoch;
-        _optimizer.LearningRate = (float)(BaseLearningRate * Math.Pow(Gamma, LastEpoch / StepSize));
+        SetRate();
     }
 
     /// <summary>Ends an epoch; call after the epoch's optimizer steps.</summary>
     public void Step()
     {
         LastEpoch++;
-        _optimizer.LearningRate = (float)(BaseLearningRate * Math.Pow(Gamma, LastEpoch / StepSize));
+        SetRate();
     }
+
+    /// <summary>lr = initial_lr * gamma^(epoch / stepSize), as PyTorch's closed form.</summary>
+    private void SetRate() => _optimizer.LearningRate = (float)(BaseLearningRate * Math.Pow(Gamma, LastEpoch / StepSize));
 }
