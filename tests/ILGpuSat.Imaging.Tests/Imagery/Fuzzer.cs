@@ -65,7 +65,7 @@ public sealed class Fuzzer(string workDir, string? keepViolationsIn = null)
             catch (Exception e) { problem = $"threw {e.GetType().Name}: {e.Message}"; }
             ms = sw.ElapsedMilliseconds;
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }, CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default); // a pool thread: a dedicated thread per read costs more than the read
         if (!worker.Wait(HangMs))
         {
             Keep(f, bytes, out string keptAs);
