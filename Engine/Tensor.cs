@@ -14,21 +14,9 @@ namespace ILGpuSat.Engine;
 /// </summary>
 public sealed class Tensor : IDisposable
 {
-    private static Backend? _defaultBackend;
     private readonly int[] _shape;
     private DeviceBuffer? _buffer;
     private bool _requiresGrad;
-
-    /// <summary>The backend new tensors use when none is given; a <see cref="CpuBackend"/> unless set.</summary>
-    public static Backend DefaultBackend
-    {
-        get
-        {
-            if (_defaultBackend is null) Interlocked.CompareExchange(ref _defaultBackend, new CpuBackend(), null);
-            return _defaultBackend;
-        }
-        set => _defaultBackend = value ?? throw new ArgumentNullException(nameof(value));
-    }
 
     /// <summary>Wraps a buffer of exactly the shape's length; the tensor owns it from now on.</summary>
     internal Tensor(DeviceBuffer buffer, int[] shape)
@@ -46,7 +34,7 @@ public sealed class Tensor : IDisposable
     // ---- creation -----------------------------------------------------------------------------
 
     /// <summary>A tensor holding a copy of <paramref name="data"/> (row-major) with the given shape.</summary>
-    public static Tensor FromArray(float[] data, int[] shape, bool requiresGrad = false, Backend? backend = null)
+    public static Tensor FromArray(float[] data, int[] shape, Backend backend, bool requiresGrad = false)
     {
         ArgumentNullException.ThrowIfNull(data);
         long length = CheckShape(shape, "Tensor.FromArray");
@@ -59,14 +47,14 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>A tensor whose contents are undefined (a pooled buffer); for outputs about to be overwritten.</summary>
-    public static Tensor Empty(int[] shape, Backend? backend = null)
+    public static Tensor Empty(int[] shape, Backend backend)
     {
+        ArgumentNullException.ThrowIfNull(backend);
         long length = CheckShape(shape, "Tensor.Empty");
-        backend ??= DefaultBackend;
         return new Tensor(backend.Allocate(length), shape);
     }
 
-    public static Tensor Full(int[] shape, float value, bool requiresGrad = false, Backend? backend = null)
+    public static Tensor Full(int[] shape, float value, Backend backend, bool requiresGrad = false)
     {
         var t = Empty(shape, backend);
         t.Backend.Fill(t.Buffer, value);
@@ -74,11 +62,11 @@ public sealed class Tensor : IDisposable
         return t;
     }
 
-    public static Tensor Zeros(int[] shape, bool requiresGrad = false, Backend? backend = null) => Full(shape, 0f, requiresGrad, backend);
-    public static Tensor Ones(int[] shape, bool requiresGrad = false, Backend? backend = null) => Full(shape, 1f, requiresGrad, backend);
+    public static Tensor Zeros(int[] shape, Backend backend, bool requiresGrad = false) => Full(shape, 0f, backend, requiresGrad);
+    public static Tensor Ones(int[] shape, Backend backend, bool requiresGrad = false) => Full(shape, 1f, backend, requiresGrad);
 
     /// <summary>A zero-dimensional (one-element) tensor, like <c>torch.tensor(value)</c>.</summary>
-    public static Tensor Scalar(float value, bool requiresGrad = false, Backend? backend = null) => Full([], value, requiresGrad, backend);
+    public static Tensor Scalar(float value, Backend backend, bool requiresGrad = false) => Full([], value, backend, requiresGrad);
 
     // ---- shape --------------------------------------------------------------------------------
 

@@ -1,5 +1,4 @@
 using ILGpuSat.Engine.Modules;
-using ILGpuSat.Kernels;
 
 namespace ILGpuSat.Networks;
 
@@ -14,7 +13,7 @@ namespace ILGpuSat.Networks;
 /// </summary>
 public sealed class ConvBnPreluStack : Sequential
 {
-    public ConvBnPreluStack(int inChannels, int width, int depth, int kernelSize = 3, Backend? backend = null, Random? rng = null)
+    public ConvBnPreluStack(LayerFactory nn, int inChannels, int width, int depth, int kernelSize = 3)
     {
         if (inChannels <= 0 || width <= 0 || depth <= 0)
             throw new ArgumentException($"ConvBnPreluStack: in channels {inChannels}, width {width} and depth {depth} must be positive.");
@@ -24,11 +23,11 @@ public sealed class ConvBnPreluStack : Sequential
         int channels = inChannels;
         for (int i = 0; i < depth; i++)
         {
-            var conv = new Conv2d(channels, width, kernelSize, padding: kernelSize / 2, bias: false, backend: backend, rng: rng);
-            Init.KaimingNormal(conv.Weight, a: slope, nonlinearity: Nonlinearity.LeakyRelu, rng: rng);
+            var conv = nn.Conv2d(channels, width, kernelSize, padding: kernelSize / 2, bias: false);
+            nn.KaimingNormal(conv.Weight, a: slope, nonlinearity: Nonlinearity.LeakyRelu);
             Add(conv);
-            Add(new BatchNorm2d(width, backend: backend));
-            Add(new PReLU(width, slope, backend));
+            Add(nn.BatchNorm2d(width));
+            Add(nn.PReLU(width, slope));
             channels = width;
         }
         InChannels = inChannels;

@@ -22,8 +22,8 @@ public static partial class Npy
         return Parse(ReadBytes(path), path);
     }
 
-    /// <summary>Reads a file into a tensor on <paramref name="backend"/> (the default backend when null).</summary>
-    public static Tensor ReadTensor(string path, Backend? backend = null)
+    /// <summary>Reads a file into a tensor on <paramref name="backend"/>.</summary>
+    public static Tensor ReadTensor(string path, Backend backend)
     {
         var (data, shape) = Read(path);
         return Tensor.FromArray(data, shape, backend: backend);

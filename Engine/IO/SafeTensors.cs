@@ -90,8 +90,8 @@ public static class SafeTensors
         });
     }
 
-    /// <summary>Reads every tensor (in header order) onto <paramref name="backend"/> (the default backend when null).</summary>
-    public static Dictionary<string, Tensor> Load(string path, Backend? backend = null)
+    /// <summary>Reads every tensor (in header order) onto <paramref name="backend"/>.</summary>
+    public static Dictionary<string, Tensor> Load(string path, Backend backend)
     {
         var (arrays, _) = Read(path);
         var result = new Dictionary<string, Tensor>();

@@ -5,7 +5,7 @@ namespace ILGpuSat.Engine.Modules;
 /// <summary>torch.nn.PReLU: one learnable slope (numParameters = 1) or one per channel, initialised to <c>init</c>.</summary>
 public sealed class PReLU : Layer
 {
-    public PReLU(int numParameters = 1, float init = 0.25f, Backend? backend = null)
+    public PReLU(int numParameters, Backend backend, float init = 0.25f)
     {
         if (numParameters <= 0) throw new ArgumentException($"PReLU: num_parameters {numParameters} must be positive.");
         Weight = RegisterParameter("weight", Tensor.Full([numParameters], init, backend: backend));

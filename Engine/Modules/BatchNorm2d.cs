@@ -11,8 +11,8 @@ public sealed class BatchNorm2d : Layer
 {
     private readonly Tensor? _one;
 
-    public BatchNorm2d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f, bool affine = true,
-        bool trackRunningStats = true, Backend? backend = null)
+    public BatchNorm2d(int numFeatures, Backend backend, float eps = 1e-5f, float momentum = 0.1f, bool affine = true,
+        bool trackRunningStats = true)
     {
         if (numFeatures <= 0) throw new ArgumentException($"BatchNorm2d: num_features {numFeatures} must be positive.");
         NumFeatures = numFeatures;

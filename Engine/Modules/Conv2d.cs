@@ -5,8 +5,8 @@ namespace ILGpuSat.Engine.Modules;
 /// <summary>torch.nn.Conv2d (square kernel, groups = 1): weight OIHW [out, in, k, k], bias [out].</summary>
 public sealed class Conv2d : Layer
 {
-    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1,
-        bool bias = true, Backend? backend = null, Random? rng = null)
+    public Conv2d(int inChannels, int outChannels, int kernelSize, Backend backend, Random rng, int stride = 1, int padding = 0,
+        int dilation = 1, bool bias = true)
     {
         if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0)
             throw new ArgumentException($"Conv2d: channels ({inChannels}, {outChannels}) and kernel size {kernelSize} must be positive.");
@@ -37,8 +37,8 @@ public sealed class Conv2d : Layer
 /// <summary>torch.nn.ConvTranspose2d (square kernel, groups = 1): weight IOHW [in, out, k, k], bias [out].</summary>
 public sealed class ConvTranspose2d : Layer
 {
-    public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
-        int outputPadding = 0, int dilation = 1, bool bias = true, Backend? backend = null, Random? rng = null)
+    public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, Backend backend, Random rng, int stride = 1,
+        int padding = 0, int outputPadding = 0, int dilation = 1, bool bias = true)
     {
         if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0)
             throw new ArgumentException($"ConvTranspose2d: channels ({inChannels}, {outChannels}) and kernel size {kernelSize} must be positive.");

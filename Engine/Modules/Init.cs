@@ -5,21 +5,12 @@ public enum FanMode { FanIn, FanOut }
 public enum Nonlinearity { Linear, Relu, LeakyRelu, Tanh, Sigmoid }
 
 /// <summary>
-/// Weight initialisation as torch.nn.init, from one seeded generator (<see cref="Seed"/>) so that
-/// a model built twice after the same seed is identical. Values are drawn on the host and
-/// uploaded once.
+/// Weight initialisation as torch.nn.init. Every initialiser draws from the generator it is given
+/// (there is no shared one: a model built twice from the same seed is identical, and two models
+/// built on two threads do not disturb each other). Values are drawn on the host and uploaded once.
 /// </summary>
 public static class Init
 {
-    private static readonly object Lock = new();
-    private static Random _shared = new(0);
-
-    /// <summary>Reseeds the generator that initialisers use when no <see cref="Random"/> is passed.</summary>
-    public static void Seed(int seed)
-    {
-        lock (Lock) _shared = new Random(seed);
-    }
-
     /// <summary>torch.nn.init.calculate_gain.</summary>
     public static float CalculateGain(Nonlinearity nonlinearity, float param = 0.01f) => nonlinearity switch
     {
@@ -45,57 +36,53 @@ public static class Init
     }
 
     /// <summary>He normal init (torch.nn.init.kaiming_normal_): N(0, std^2), std = gain / sqrt(fan).</summary>
-    public static void KaimingNormal(Tensor weight, float a = 0f, FanMode mode = FanMode.FanIn,
-        Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Random? rng = null)
+    public static void KaimingNormal(Tensor weight, Random rng, float a = 0f, FanMode mode = FanMode.FanIn,
+        Nonlinearity nonlinearity = Nonlinearity.LeakyRelu)
     {
         float std = CalculateGain(nonlinearity, a) / MathF.Sqrt(Fan(weight, mode));
-        Normal(weight, 0f, std, rng);
+        Normal(weight, rng, 0f, std);
     }
 
     /// <summary>He uniform init (torch.nn.init.kaiming_uniform_): U(-b, b), b = gain * sqrt(3 / fan).</summary>
-    public static void KaimingUniform(Tensor weight, float a = 0f, FanMode mode = FanMode.FanIn,
-        Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Random? rng = null)
+    public static void KaimingUniform(Tensor weight, Random rng, float a = 0f, FanMode mode = FanMode.FanIn,
+        Nonlinearity nonlinearity = Nonlinearity.LeakyRelu)
     {
         float bound = CalculateGain(nonlinearity, a) * MathF.Sqrt(3f / Fan(weight, mode));
-        Uniform(weight, -bound, bound, rng);
+        Uniform(weight, rng, -bound, bound);
     }
 
-    public static void Uniform(Tensor t, float low, float high, Random? rng = null)
+    public static void Uniform(Tensor t, Random rng, float low, float high)
     {
         var values = new float[t.Length];
-        Draw(rng, r =>
-        {
-            for (int i = 0; i < values.Length; i++) values[i] = low + (high - low) * (float)r.NextDouble();
-        });
+        ArgumentNullException.ThrowIfNull(rng);
+        for (int i = 0; i < values.Length; i++) values[i] = low + (high - low) * (float)rng.NextDouble();
         t.CopyFrom(values);
     }
 
-    public static void Normal(Tensor t, float mean, float std, Random? rng = null)
+    public static void Normal(Tensor t, Random rng, float mean, float std)
     {
         var values = new float[t.Length];
-        Draw(rng, r =>
+        ArgumentNullException.ThrowIfNull(rng);
+        for (int i = 0; i < values.Length; i++)
         {
-            for (int i = 0; i < values.Length; i++)
-            {
-                // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
-                double u1 = 1.0 - r.NextDouble(), u2 = r.NextDouble();
-                values[i] = mean + std * (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
-            }
-        });
+            // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            values[i] = mean + std * (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+        }
         t.CopyFrom(values);
     }
 
     public static void Constant(Tensor t, float value) => t.Fill(value);
 
     /// <summary>PyTorch's default conv weight init: kaiming_uniform_(a=sqrt(5)), i.e. U(+-1/sqrt(fan_in)).</summary>
-    internal static void DefaultConvWeight(Tensor weight, Random? rng)
-        => KaimingUniform(weight, MathF.Sqrt(5f), FanMode.FanIn, Nonlinearity.LeakyRelu, rng);
+    internal static void DefaultConvWeight(Tensor weight, Random rng)
+        => KaimingUniform(weight, rng, MathF.Sqrt(5f), FanMode.FanIn, Nonlinearity.LeakyRelu);
 
     /// <summary>PyTorch's default conv bias init: U(+-1/sqrt(fan_in)) with the weight's fan_in.</summary>
-    internal static void DefaultConvBias(Tensor bias, Tensor weight, Random? rng)
+    internal static void DefaultConvBias(Tensor bias, Tensor weight, Random rng)
     {
         float bound = 1f / MathF.Sqrt(Fans(weight).FanIn);
-        Uniform(bias, -bound, bound, rng);
+        Uniform(bias, rng, -bound, bound);
     }
 
     private static int Fan(Tensor weight, FanMode mode)
@@ -104,13 +91,4 @@ public static class Init
         return mode == FanMode.FanIn ? fanIn : fanOut;
     }
 
-    private static void Draw(Random? rng, Action<Random> fill)
-    {
-        if (rng is not null)
-        {
-            fill(rng);
-            return;
-        }
-        lock (Lock) fill(_shared);
-    }
 }

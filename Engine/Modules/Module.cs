@@ -157,7 +157,10 @@ public abstract class Module : IDisposable
     /// <summary>Loads a safetensors file written by <see cref="Save"/> or by PyTorch (safetensors.torch.save_file).</summary>
     public void Load(string path, bool strict = true)
     {
-        var loaded = SafeTensors.Load(path, BackendOf());
+        // A module without state has nothing to load into; the file is still read (and checked) on the CPU.
+        var backend = BackendOf();
+        using var scratch = backend is null ? new Kernels.Cpu.CpuBackend() : null;
+        var loaded = SafeTensors.Load(path, backend ?? scratch!);
         try
         {
             LoadStateDict(loaded, strict);
@@ -172,8 +175,8 @@ public abstract class Module : IDisposable
         }
     }
 
-    /// <summary>The backend of this module's first parameter or buffer (the default backend if it has none).</summary>
-    protected Backend BackendOf() => StateDict().Values.FirstOrDefault()?.Backend ?? Tensor.DefaultBackend;
+    /// <summary>The backend of this module's first parameter or buffer (null if it has none).</summary>
+    protected Backend? BackendOf() => StateDict().Values.FirstOrDefault()?.Backend;
 
     public virtual void Dispose()
     {

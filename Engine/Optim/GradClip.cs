@@ -14,8 +14,10 @@ public static class GradClip
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm > 0)) throw new ArgumentException($"clip_grad_norm: max norm must be positive, got {maxNorm}.");
-        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
-        var backend = grads.Count > 0 ? grads[0].Backend : Tensor.DefaultBackend;
+        var all = parameters.ToList();
+        if (all.Count == 0) throw new ArgumentException("clip_grad_norm: no parameters given.");
+        var grads = all.Select(p => p.Grad).OfType<Tensor>().ToList();
+        var backend = grads.Count > 0 ? grads[0].Backend : all[0].Backend;
         var total = Tensor.Zeros([], backend: backend);
         if (grads.Count == 0) return total;
 

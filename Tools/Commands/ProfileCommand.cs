@@ -45,9 +45,10 @@ public static class ProfileCommand
         if (batch <= 0 || steps <= 0 || warmup < 0 || size < 4 || depth <= 0)
             throw new UserError("--batch, --steps, --size and --depth must be positive and --warmup non-negative.");
         using var backend = CommonOptions.CreateBackend(device);
-        var rng = new Random(1);
-        using var net = new ConvBnPreluStack(1, 64, depth, backend: backend, rng: rng);
-        using var head = new Conv2d(64, 1, 3, padding: 1, backend: backend, rng: rng);
+        var nn = new LayerFactory(backend, seed: 1);
+        var rng = nn.Rng;
+        using var net = new ConvBnPreluStack(nn, 1, 64, depth);
+        using var head = nn.Conv2d(64, 1, 3, padding: 1);
         var parameters = net.Parameters().Concat(head.Parameters()).ToList();
         using var optimizer = new Adam(parameters, lr: 1e-3f, weightDecay: 1e-4f);
 

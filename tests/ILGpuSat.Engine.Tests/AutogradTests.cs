@@ -14,7 +14,7 @@ public class AutogradTests
     [TearDown]
     public void TearDown() => _b.Dispose();
 
-    private Tensor T(float[] data, bool grad = false) => Tensor.FromArray(data, [data.Length], grad, _b);
+    private Tensor T(float[] data, bool grad = false) => Tensor.FromArray(data, [data.Length], _b, grad);
 
     [Test]
     public void GradientsAccumulateAcrossBackwardPasses()
@@ -240,8 +240,8 @@ public class AutogradTests
     {
         // The seed and the loss backward read one-element buffers: the result is right for a non-unit upstream.
         using var scope = new TensorScope();
-        var x = Tensor.FromArray([1f, 2f, 3f, 4f], [1, 1, 2, 2], true, _b);
-        var t = Tensor.FromArray([0f, 0f, 0f, 0f], [1, 1, 2, 2], false, _b);
+        var x = Tensor.FromArray([1f, 2f, 3f, 4f], [1, 1, 2, 2], _b, true);
+        var t = Tensor.FromArray([0f, 0f, 0f, 0f], [1, 1, 2, 2], _b, false);
         F.Mul(F.MseLoss(x, t), 3f).Backward();
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 1.5f, 3f, 4.5f, 6f }).Within(1e-6));
     }

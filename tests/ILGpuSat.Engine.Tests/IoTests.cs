@@ -225,8 +225,8 @@ public class IoTests
     public void ModuleSaveLoadRoundTripsTheStateDict()
     {
         var rng = new Random(3);
-        using var a = new ConvBnPreluStack(3, 4, depth: 2, backend: _b, rng: rng);
-        using var b = new ConvBnPreluStack(3, 4, depth: 2, backend: _b, rng: rng);
+        using var a = new ConvBnPreluStack(new LayerFactory(_b, rng), 3, 4, depth: 2);
+        using var b = new ConvBnPreluStack(new LayerFactory(_b, rng), 3, 4, depth: 2);
         using (new TensorScope())
         {
             // Non-trivial running statistics.
@@ -244,15 +244,15 @@ public class IoTests
     [Test]
     public void StrictLoadListsMissingUnexpectedAndMismatchedKeys()
     {
-        using var wide = new ConvBnPreluStack(3, 4, depth: 1, backend: _b);
-        using var narrow = new ConvBnPreluStack(3, 2, depth: 2, backend: _b);
+        using var wide = new ConvBnPreluStack(new LayerFactory(_b, 0), 3, 4, depth: 1);
+        using var narrow = new ConvBnPreluStack(new LayerFactory(_b, 0), 3, 2, depth: 2);
         narrow.Save(P("narrow.safetensors"));
         var ex = Assert.Throws<ArgumentException>(() => wide.Load(P("narrow.safetensors")));
         Assert.That(ex!.Message, Does.Contain(P("narrow.safetensors")));
         Assert.That(ex.Message, Does.Contain("unexpected keys: 3.weight"));
         Assert.That(ex.Message, Does.Contain("0.weight: checkpoint [2,3,3,3], model [4,3,3,3]"));
 
-        using var deeper = new ConvBnPreluStack(3, 2, depth: 3, backend: _b);
+        using var deeper = new ConvBnPreluStack(new LayerFactory(_b, 0), 3, 2, depth: 3);
         ex = Assert.Throws<ArgumentException>(() => deeper.Load(P("narrow.safetensors")));
         Assert.That(ex!.Message, Does.Contain("missing keys: 6.weight, 7.weight"));
 

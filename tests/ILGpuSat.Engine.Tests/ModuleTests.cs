@@ -19,10 +19,10 @@ public class ModuleTests
     public void StateDictUsesPyTorchNamesAndOrder()
     {
         using var model = new Sequential(
-            new Modules.Conv2d(3, 4, 3, backend: _b),
+            new Modules.Conv2d(3, 4, 3, backend: _b, rng: new Random(0)),
             new BatchNorm2d(4, backend: _b),
             new PReLU(4, backend: _b),
-            new ConvTranspose2d(4, 2, 4, stride: 2, padding: 1, bias: false, backend: _b),
+            new ConvTranspose2d(4, 2, 4, stride: 2, padding: 1, bias: false, backend: _b, rng: new Random(0)),
             new ReLU());
         Assert.That(model.StateDict().Keys, Is.EqualTo(new[]
         {
@@ -39,7 +39,7 @@ public class ModuleTests
     public void ParametersOutliveScopesTheyWereMadeIn()
     {
         Modules.Conv2d conv;
-        using (new TensorScope()) conv = new Modules.Conv2d(2, 2, 1, backend: _b);
+        using (new TensorScope()) conv = new Modules.Conv2d(2, 2, 1, backend: _b, rng: new Random(0));
         Assert.That(conv.Weight.IsDisposed, Is.False);
         conv.Dispose();
         Assert.That(conv.Weight.IsDisposed, Is.True);
@@ -48,7 +48,7 @@ public class ModuleTests
     [Test]
     public void TrainAndEvalReachEveryDescendant()
     {
-        using var stack = new ConvBnPreluStack(1, 2, depth: 2, backend: _b);
+        using var stack = new ConvBnPreluStack(new LayerFactory(_b, 0), 1, 2, depth: 2);
         stack.Eval();
         Assert.That(stack.NamedModules().All(m => !m.Module.Training), Is.True);
         stack.Train();
@@ -110,24 +110,40 @@ public class ModuleTests
     }
 
     [Test]
-    public void InitIsReproducibleFromTheSeed()
+    public void InitIsReproducibleFromTheFactorysSeedAndOnlyFromIt()
     {
-        Init.Seed(11);
-        using var a = new ConvBnPreluStack(2, 3, depth: 2, backend: _b);
-        Init.Seed(11);
-        using var b = new ConvBnPreluStack(2, 3, depth: 2, backend: _b);
+        using var a = new ConvBnPreluStack(new LayerFactory(_b, 11), 2, 3, depth: 2);
+        // Another factory drawing in between must not disturb a third one with the same seed.
+        using var other = new ConvBnPreluStack(new LayerFactory(_b, 11), 2, 3, depth: 2);
+        using var b = new ConvBnPreluStack(new LayerFactory(_b, 11), 2, 3, depth: 2);
+        using var c = new ConvBnPreluStack(new LayerFactory(_b, 12), 2, 3, depth: 2);
         Assert.That(b.StateDict()["3.weight"].ToArray(), Is.EqualTo(a.StateDict()["3.weight"].ToArray()));
+        Assert.That(c.StateDict()["3.weight"].ToArray(), Is.Not.EqualTo(a.StateDict()["3.weight"].ToArray()));
+    }
+
+    [Test]
+    public void LayerFactoryBuildsOnItsBackendAndDrawsInOrder()
+    {
+        var nn = new LayerFactory(_b, 5);
+        using var conv = nn.Conv2d(2, 3, 3, padding: 1);
+        using var deconv = nn.ConvTranspose2d(3, 2, 4, stride: 2, padding: 1, bias: false);
+        using var bn = nn.BatchNorm2d(3);
+        using var prelu = nn.PReLU(3);
+        Assert.That(new Module[] { conv, deconv, bn, prelu }.SelectMany(m => m.Parameters()).All(p => ReferenceEquals(p.Backend, _b)), Is.True);
+        using var again = new LayerFactory(_b, 5).Conv2d(2, 3, 3, padding: 1);
+        Assert.That(again.Weight.ToArray(), Is.EqualTo(conv.Weight.ToArray()));
+        Assert.Throws<ArgumentNullException>(() => _ = new LayerFactory(null!, 1));
     }
 
     [Test]
     public void ConvBnPreluStackShapes()
     {
-        using var stack = new ConvBnPreluStack(3, 5, depth: 2, backend: _b);
+        using var stack = new ConvBnPreluStack(new LayerFactory(_b, 0), 3, 5, depth: 2);
         using var scope = new TensorScope();
         var y = stack.Forward(Tensor.Zeros([2, 3, 6, 7], backend: _b));
         Assert.That(y.Shape, Is.EqualTo(new[] { 2, 5, 6, 7 }));
         Assert.That(stack.Count, Is.EqualTo(6));
-        Assert.Throws<ArgumentException>(() => _ = new ConvBnPreluStack(3, 5, depth: 1, kernelSize: 4, backend: _b));
+        Assert.Throws<ArgumentException>(() => _ = new ConvBnPreluStack(new LayerFactory(_b, 0), 3, 5, depth: 1, kernelSize: 4));
     }
 
     /// <summary>A network with two outputs: its state is a Module's, its call signature its own.</summary>
@@ -140,9 +156,9 @@ public class ModuleTests
 
         public TwoHeads(CpuBackend b)
         {
-            _stem = RegisterModule("stem", new Sequential(new Modules.Conv2d(1, 4, 3, padding: 1, backend: b), new ReLU()));
-            _sr = RegisterModule("sr", new Modules.Conv2d(4, 1, 3, padding: 1, backend: b));
-            _logits = RegisterModule("logits", new Modules.Conv2d(4, 5, 1, backend: b));
+            _stem = RegisterModule("stem", new Sequential(new Modules.Conv2d(1, 4, 3, padding: 1, backend: b, rng: new Random(0)), new ReLU()));
+            _sr = RegisterModule("sr", new Modules.Conv2d(4, 1, 3, padding: 1, backend: b, rng: new Random(0)));
+            _logits = RegisterModule("logits", new Modules.Conv2d(4, 5, 1, backend: b, rng: new Random(0)));
         }
 
         public Output Forward(Tensor x)

@@ -16,7 +16,7 @@ public class OverfitTests
         using var backend = new CpuBackend();
         var rng = new Random(7);
         using var model = new Sequential(
-            new ConvBnPreluStack(3, 16, depth: 3, backend: backend, rng: rng),
+            new ConvBnPreluStack(new LayerFactory(backend, rng), 3, 16, depth: 3),
             new Modules.Conv2d(16, 3, 3, padding: 1, backend: backend, rng: rng));
         var x = Tensor.FromArray(GradCheck.Uniform(rng, 4 * 3 * 8 * 8), [4, 3, 8, 8], backend: backend).Keep();
         var y = Tensor.FromArray(GradCheck.Uniform(rng, 4 * 3 * 8 * 8), [4, 3, 8, 8], backend: backend).Keep();

@@ -15,11 +15,15 @@ namespace ILGpuSat.Engine.Tests.Golden;
 [TestFixture]
 public class StateDictGoldenTests
 {
+    /// <summary>The models of these tests live on one CPU backend for the fixture's lifetime.</summary>
+    private static readonly CpuBackend Cpu = new();
+
     private static JsonDocument Meta() => JsonDocument.Parse(File.ReadAllBytes(GoldenFiles.Path("state_dict", "model.json")));
 
     /// <summary>The engine model equivalent to the PyTorch one, built from model.json.</summary>
     private static Sequential BuildModel(JsonElement layers)
     {
+        var nn = new LayerFactory(Cpu, 0);
         var modules = new List<Layer>();
         foreach (var l in layers.EnumerateArray())
         {
@@ -27,13 +31,13 @@ public class StateDictGoldenTests
             bool B(string n) => l.GetProperty(n).GetBoolean();
             modules.Add(l.GetProperty("type").GetString() switch
             {
-                "Conv2d" => new Conv2d(I("in_channels"), I("out_channels"), I("kernel_size"), stride: I("stride"),
+                "Conv2d" => nn.Conv2d(I("in_channels"), I("out_channels"), I("kernel_size"), stride: I("stride"),
                     padding: I("padding"), dilation: I("dilation"), bias: B("bias")),
-                "ConvTranspose2d" => new ConvTranspose2d(I("in_channels"), I("out_channels"), I("kernel_size"), stride: I("stride"),
+                "ConvTranspose2d" => nn.ConvTranspose2d(I("in_channels"), I("out_channels"), I("kernel_size"), stride: I("stride"),
                     padding: I("padding"), outputPadding: I("output_padding"), bias: B("bias")),
-                "BatchNorm2d" => new BatchNorm2d(I("num_features"), eps: (float)l.GetProperty("eps").GetDouble(),
+                "BatchNorm2d" => nn.BatchNorm2d(I("num_features"), eps: (float)l.GetProperty("eps").GetDouble(),
                     momentum: (float)l.GetProperty("momentum").GetDouble()),
-                "PReLU" => new PReLU(I("num_parameters")),
+                "PReLU" => nn.PReLU(I("num_parameters")),
                 "ReLU" => new ReLU(),
                 "LeakyReLU" => new LeakyReLU((float)l.GetProperty("negative_slope").GetDouble()),
                 var t => throw new InvalidDataException($"state_dict golden: layer type '{t}' has no engine module here."),
@@ -80,7 +84,7 @@ public class StateDictGoldenTests
         var (expected, expectedShape) = NpyFile.Read(GoldenFiles.Path("state_dict", "output_eval.npy"));
         using (Autograd.NoGrad())
         {
-            var y = model.Forward(Tensor.FromArray(x, xShape));
+            var y = model.Forward(Tensor.FromArray(x, xShape, Cpu));
             GoldenAssert.Close($"{file}: eval output", y.ToArray(), y.Shape, expected, expectedShape);
         }
     }
@@ -135,7 +139,7 @@ public class StateDictGoldenTests
     public void EngineSafeTensorsReaderMatchesIndependentReader()
     {
         var path = GoldenFiles.Path("state_dict", "model_f32.safetensors");
-        var engine = SafeTensors.Load(path);
+        var engine = SafeTensors.Load(path, Cpu);
         try
         {
             var mine = SafeTensorsFile.Read(path);
