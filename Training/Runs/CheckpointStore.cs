@@ -163,6 +163,12 @@ public sealed record TrainingState
 
     public required int ValidationRows { get; init; }
 
+    /// <summary>Sums of [total, term...] over the steps of the log interval in progress, and how many steps they hold,
+    /// so the next metrics row averages the same steps as an uninterrupted run's.</summary>
+    public required IReadOnlyList<double> IntervalSums { get; init; }
+
+    public required int IntervalSteps { get; init; }
+
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

@@ -66,6 +66,8 @@ public sealed class Trainer : IDisposable
     private long _step;
     private long _dataBatches;
     private long _savedStep = -1;
+    private readonly double[] _sums;
+    private int _summed;
 
     private Trainer(TrainConfig config, string run, IModelSource models, Backend backend, TrainerHooks hooks, TrainingState? resumeFrom, string? weights, string? optimizerState)
     {
@@ -94,6 +96,14 @@ public sealed class Trainer : IDisposable
             _savedStep = _step;
         }
         _terms = TrainingLoss.TermNames(_network.Tasks);
+        _sums = new double[_terms.Count + 1];
+        if (resumeFrom is not null)
+        {
+            if (resumeFrom.IntervalSums.Count != _sums.Length)
+                throw new InvalidDataException($"resume: the checkpoint of step {resumeFrom.Step} sums {resumeFrom.IntervalSums.Count} loss values, the model has {_sums.Length}.");
+            resumeFrom.IntervalSums.ToArray().CopyTo(_sums, 0);
+            _summed = resumeFrom.IntervalSteps;
+        }
         _data = PatchDataset.Open(DataOptions(config, _network, _dataBatches, resumeFrom?.BadFiles ?? []));
         _store = new CheckpointStore(run);
         if (hooks.Phase is not null) _store.PhaseWritten = phase => hooks.Phase("checkpoint " + phase);
@@ -151,8 +161,6 @@ public sealed class Trainer : IDisposable
 
     private TrainingResult Run(CancellationToken ct)
     {
-        var sums = new double[_terms.Count + 1];
-        int summed = 0;
         var clock = Stopwatch.StartNew();
         long clockStep = _step;
         while (_step < _config.Steps)
@@ -167,16 +175,16 @@ public sealed class Trainer : IDisposable
             var values = TrainStep(batch, (float)eta);
             _dataBatches++;
             _step++;
-            for (int i = 0; i < values.Length; i++) sums[i] += values[i];
-            summed++;
+            for (int i = 0; i < values.Length; i++) _sums[i] += values[i];
+            _summed++;
             double rate = _config.Batch * (_step - clockStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
             _hooks.Progress?.Report(new TrainingProgress(_step, _config.Steps, _terms.Select((n, i) => (n, values[i + 1])).ToList(), values[0],
                                                          _optimizer.LearningRate, eta, rate));
             if (_step % _config.Intervals.Log == 0 || _step == _config.Steps)
             {
-                _metrics.Append([_step, _optimizer.LearningRate, eta, .. sums.Select(s => s / summed), rate]);
-                Array.Clear(sums);
-                summed = 0;
+                _metrics.Append([_step, _optimizer.LearningRate, eta, .. _sums.Select(s => s / _summed), rate]);
+                Array.Clear(_sums);
+                _summed = 0;
             }
             bool validate = _validator is not null && _config.Intervals.Validate > 0 && (_step % _config.Intervals.Validate == 0 || _step == _config.Steps);
             if (validate)
@@ -261,6 +269,7 @@ public sealed class Trainer : IDisposable
         {
             Step = _step, Eta = _config.Loss.EtaAt(_step), SchedulerEpoch = _schedule.LastEpoch, LearningRate = _optimizer.LearningRate,
             DataBatches = _dataBatches, BadFiles = _data.BadFiles, MetricRows = _metrics.Rows.Count, ValidationRows = _validator?.Log.Rows.Count ?? 0,
+            IntervalSums = _sums.ToArray(), IntervalSteps = _summed,
         };
         var metadata = new Dictionary<string, string>
         {
