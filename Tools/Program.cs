@@ -16,6 +16,7 @@ public static class Program
             KernelsCommand.Create(),
             SelfTestCommand.Create(),
             PriorCommand.Create(),
+            ModelsCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -23,7 +24,7 @@ public static class Program
         {
             return root.Parse(args).Invoke();
         }
-        catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidDataException or InvalidOperationException or NotSupportedException)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(Unwrap(e).Message)}");
             return 1;
