@@ -74,12 +74,47 @@ public class NetworkGoldenTests
     [TestCaseSource(nameof(Cases))]
     public void OutputsLossesAndGradientsEqualPyTorchs(string name)
     {
-        var golden = NetworkGoldens.Case(name);
         using var cpu = new CpuBackend();
+        RunCase(NetworkGoldens.Case(name), cpu);
+    }
+
+    /// <summary>Every case on the CUDA backend of a real device, in one test so that a machine without a GPU reports one skip.</summary>
+    [Test]
+    public void AllCasesMatchPyTorchOnCuda()
+    {
+        Kernels.Backend cuda;
+        try { cuda = Kernels.Backends.CreateCuda(); }
+        catch (Kernels.CudaUnavailableException e) { Assert.Ignore($"no CUDA device: {e.Message}"); return; }
+        using (cuda)
+            Assert.Multiple(() =>
+            {
+                foreach (var golden in NetworkGoldens.Cases) RunCase(golden, cuda);
+            });
+    }
+
+    /// <summary>
+    /// Every case on the CUDA kernels run by ILGPU's CPU simulator: the CUDA code paths without a GPU. Minutes, so
+    /// opt-in with ILGPUSAT_GOLDEN_SIMULATOR=1 (the switch of the op goldens' simulator run).
+    /// </summary>
+    [Test]
+    public void AllCasesMatchPyTorchOnCudaSimulator()
+    {
+        if (Environment.GetEnvironmentVariable("ILGPUSAT_GOLDEN_SIMULATOR") != "1")
+            Assert.Ignore("CUDA simulator golden run is opt-in (minutes): set ILGPUSAT_GOLDEN_SIMULATOR=1.");
+        using var sim = Kernels.Backends.CreateCudaSimulator(warpSize: 32, warpsPerGroup: 4);
+        Assert.Multiple(() =>
+        {
+            foreach (var golden in NetworkGoldens.Cases) RunCase(golden, sim);
+        });
+    }
+
+    private static void RunCase(NetworkGoldenCase golden, Kernels.Backend backend)
+    {
+        string name = golden.Name;
         using var scope = new TensorScope();
-        using var net = Build(golden, cpu);
+        using var net = Build(golden, backend);
         net.Load(golden.File("model"), strict: true);
-        var x = NetworkGoldens.Load(golden.File("input"), cpu);
+        var x = NetworkGoldens.Load(golden.File("input"), backend);
 
         // Eval mode first: it reads the saved running statistics and must not change them.
         net.Eval();
@@ -96,11 +131,11 @@ public class NetworkGoldenTests
             NetworkGoldens.AssertClose($"{name}: loss {key}", loss, [(float)losses.GetProperty(key).GetDouble()], [], OutputTolerance);
             total = total is null ? loss : F.Add(total, loss);
         }
-        if (output.Sr is not null) AddLoss("sr_mse", F.MseLoss(output.Sr, NetworkGoldens.Load(golden.File("target_sr"), cpu)));
+        if (output.Sr is not null) AddLoss("sr_mse", F.MseLoss(output.Sr, NetworkGoldens.Load(golden.File("target_sr"), backend)));
         if (output.ColorLogits is not null)
-            AddLoss("color_soft_ce", F.SoftCrossEntropy(output.ColorLogits, NetworkGoldens.Load(golden.File("target_color"), cpu),
-                NetworkGoldens.Load(golden.File("weights_color"), cpu)));
-        if (output.Ab is not null) AddLoss("ab_mse", F.MseLoss(output.Ab, NetworkGoldens.Load(golden.File("target_ab"), cpu)));
+            AddLoss("color_soft_ce", F.SoftCrossEntropy(output.ColorLogits, NetworkGoldens.Load(golden.File("target_color"), backend),
+                NetworkGoldens.Load(golden.File("weights_color"), backend)));
+        if (output.Ab is not null) AddLoss("ab_mse", F.MseLoss(output.Ab, NetworkGoldens.Load(golden.File("target_ab"), backend)));
         NetworkGoldens.AssertClose($"{name}: total loss", total!, [(float)losses.GetProperty("total").GetDouble()], [], OutputTolerance);
         total!.Backward();
 
