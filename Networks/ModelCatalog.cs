@@ -39,8 +39,18 @@ public static class ModelCatalog
 
     public static IReadOnlyList<ModelSpec> All { get; } =
     [
+        Spec<Liu2018Config>("liu2018", "Liu et al. 2018: shared stem, Zhang colorization trunk, feedback, multi-scale residual SR",
+            new Liu2018Config(), Liu2018.Joint),
+        Spec<Liu2018SrConfig>("liu2018-sr", "liu2018's SR branch alone: stem, multi-scale encoder, 3 decoder streams, residual",
+            new Liu2018SrConfig(), Liu2018.SrOnly),
+        Spec<Liu2018ColorConfig>("liu2018-color", "liu2018's colorization branch alone: Zhang et al. 2016 on L*, 313-bin logits",
+            new Liu2018ColorConfig(), Liu2018.ColorOnly),
         Spec<SrcnnConfig>("srcnn", "SRCNN 9-5-5 (Dong et al.): 64/32 channels, ReLU, predicts the image from bicubic",
             new SrcnnConfig(), (nn, c) => new Srcnn(nn, c)),
+        Spec<RecurrentResidualConfig>("recurrent-residual", "Fig. 4 baseline: one residual unit (BN, PReLU) recurred B times, scaled 0.1, global skip",
+            new RecurrentResidualConfig(), (nn, c) => new RecurrentResidual(nn, c)),
+        Spec<RegressionEdConfig>("regression-ed", "Bicer & Kaynak: encoder-decoder on LR L*, nearest upsampling, regresses L* and a*b* (MSE)",
+            new RegressionEdConfig(), (nn, c) => new RegressionEd(nn, c)),
     ];
 
     /// <summary>The architecture called <paramref name="name"/> (exact spelling); the error lists the known names.</summary>

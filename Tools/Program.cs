@@ -17,6 +17,7 @@ public static class Program
             SelfTestCommand.Create(),
             PriorCommand.Create(),
             TrainCommand.Create(),
+            ModelsCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -24,7 +25,7 @@ public static class Program
         {
             return root.Parse(args).Invoke();
         }
-        catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidDataException or InvalidOperationException or NotSupportedException)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(Unwrap(e).Message)}");
             return 1;

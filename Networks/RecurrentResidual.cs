@@ -1,0 +1,120 @@
+using ILGpuSat.Engine;
+using ILGpuSat.Engine.Modules;
+using ILGpuSat.Networks.Blocks;
+
+namespace ILGpuSat.Networks;
+
+/// <summary>recurrent-residual: <see cref="Width"/> scales the 64 feature channels; <see cref="Recursions"/> is B, the number of
+/// times the shared residual unit runs; <see cref="ResidualScale"/> multiplies the unit's output before it is added.</summary>
+public sealed record RecurrentResidualConfig(double Width = 1, int Recursions = 9, double ResidualScale = 0.1) : ModelConfig
+{
+    public override ModelConfig WithWidth(double width) => this with { Width = width };
+
+    public override void Validate()
+    {
+        Widths.Check(Width, "recurrent-residual: width");
+        if (Recursions is < 1 or > 64)
+            throw new ArgumentException($"recurrent-residual: recursions must be 1..64, got {Recursions}.");
+        if (!double.IsFinite(ResidualScale) || ResidualScale <= 0 || ResidualScale > 1)
+            throw new ArgumentException($"recurrent-residual: residualScale must be in (0, 1], got {ResidualScale}.");
+    }
+}
+
+/// <summary>
+/// The recurrent-residual SR baseline of Liu et al.'s Fig. 4, read as (docs/networks.md):
+/// <code>
+///   h0 = head(x)                                  CBP 1 -> 64
+///   h_u = h_{u-1} + s * R_u(h_{u-1}),  u = 1..B    R_u = conv -> BN_u -> PReLU -> conv -> BN'_u
+///   SR = x + tail(h_B)                            plain 3x3 conv 64 -> 1, zero-initialised
+/// </code>
+/// The two convolutions and the PReLU of the residual unit are one set of weights shared by all B
+/// recursions (<c>unit.conv1</c>, <c>unit.prelu</c>, <c>unit.conv2</c>): that is the recurrence. Batch norm
+/// is per recursion (<c>norms.{u}.bn1</c>, <c>norms.{u}.bn2</c>): recursion u sees activations of a different
+/// scale than recursion 1, and one shared set of running statistics would average them, so eval mode would
+/// normalise every recursion with statistics none of them had in training. s is fixed (0.1 by default), not
+/// learned. The global skip adds the bicubic input to the output, as liu2018's Eq. 4 does.
+/// </summary>
+public sealed class RecurrentResidual : SatNetwork
+{
+    private readonly ConvBlock _head;
+    private readonly Conv2d _conv1, _conv2;
+    private readonly PReLU _prelu;
+    private readonly (BatchNorm2d Bn1, BatchNorm2d Bn2)[] _norms;
+    private readonly Conv2d _tail;
+    private readonly float _scale;
+
+    public RecurrentResidual(LayerFactory nn, RecurrentResidualConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(nn);
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        int c = Widths.Scale(64, config.Width);
+        _scale = (float)config.ResidualScale;
+        _head = RegisterModule("head", ConvBlock.Cbp(nn, 1, c));
+        var unit = RegisterModule("unit", new SharedUnit(nn, c));
+        (_conv1, _prelu, _conv2) = (unit.Conv1, unit.Prelu, unit.Conv2);
+        var norms = RegisterModule("norms", new NormList());
+        _norms = new (BatchNorm2d, BatchNorm2d)[config.Recursions];
+        for (int u = 0; u < config.Recursions; u++) _norms[u] = norms.Add(nn, c);
+        _tail = RegisterModule("tail", nn.Conv2d(c, 1, 3, padding: 1, bias: true));
+        _tail.Weight.Fill(0f);
+        _tail.Bias!.Fill(0f);
+    }
+
+    public override NetworkInput Input => NetworkInput.BicubicUpsampled;
+
+    public override NetworkTasks Tasks => NetworkTasks.SuperResolution;
+
+    public override NetworkOutput Forward(Tensor input)
+    {
+        CheckInput(input);
+        var h = _head.Forward(input);
+        foreach (var (bn1, bn2) in _norms)
+        {
+            var r = bn2.Forward(_conv2.Forward(_prelu.Forward(bn1.Forward(_conv1.Forward(h)))));
+            h = F.Add(h, F.Mul(r, _scale));
+        }
+        return new NetworkOutput(F.Add(input, _tail.Forward(h)), null, null);
+    }
+
+    /// <summary>The residual unit's shared weights: conv1, prelu, conv2 (3x3, no bias: each is followed by a batch norm).</summary>
+    private sealed class SharedUnit : Module
+    {
+        public SharedUnit(LayerFactory nn, int c)
+        {
+            Conv1 = RegisterModule("conv1", nn.Conv2d(c, c, 3, padding: 1, bias: false));
+            Prelu = RegisterModule("prelu", nn.PReLU(c, ConvBlock.PreluInit));
+            Conv2 = RegisterModule("conv2", nn.Conv2d(c, c, 3, padding: 1, bias: false));
+            nn.KaimingNormal(Conv1.Weight, a: ConvBlock.PreluInit, mode: FanMode.FanIn, nonlinearity: Nonlinearity.LeakyRelu);
+            nn.KaimingNormal(Conv2.Weight, a: ConvBlock.PreluInit, mode: FanMode.FanIn, nonlinearity: Nonlinearity.LeakyRelu);
+        }
+
+        public Conv2d Conv1 { get; }
+        public PReLU Prelu { get; }
+        public Conv2d Conv2 { get; }
+    }
+
+    /// <summary>The per-recursion batch norms, children "0", "1", ..., each holding bn1 and bn2.</summary>
+    private sealed class NormList : Module
+    {
+        private int _count;
+
+        public (BatchNorm2d, BatchNorm2d) Add(LayerFactory nn, int c)
+        {
+            var pair = RegisterModule((_count++).ToString(System.Globalization.CultureInfo.InvariantCulture), new NormPair(nn, c));
+            return (pair.Bn1, pair.Bn2);
+        }
+    }
+
+    private sealed class NormPair : Module
+    {
+        public NormPair(LayerFactory nn, int c)
+        {
+            Bn1 = RegisterModule("bn1", nn.BatchNorm2d(c));
+            Bn2 = RegisterModule("bn2", nn.BatchNorm2d(c));
+        }
+
+        public BatchNorm2d Bn1 { get; }
+        public BatchNorm2d Bn2 { get; }
+    }
+}
