@@ -69,5 +69,22 @@ public abstract class SatNetwork : Module
     /// <summary>The input's side lengths must be multiples of this (strided layers inside).</summary>
     public virtual int SizeMultiple => 1;
 
+    /// <summary>
+    /// The normalisation this network's input and outputs are in. Saved in its weights file
+    /// (<see cref="ModelFile"/>) and restored on load; a trainer that normalises differently sets it before saving.
+    /// </summary>
+    public LabNormalization Normalization { get; set; } = LabNormalization.Default;
+
     public abstract NetworkOutput Forward(Tensor input);
+
+    /// <summary>Throws unless <paramref name="input"/> is [N, 1, h, w] with h and w multiples of <see cref="SizeMultiple"/>.</summary>
+    protected void CheckInput(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4 || input.Size(1) != 1)
+            throw new ArgumentException($"{GetType().Name}: input must be [N, 1, H, W] (normalised L*), got {Tensor.Format(input.Shape)}.");
+        int h = input.Size(2), w = input.Size(3);
+        if (h % SizeMultiple != 0 || w % SizeMultiple != 0)
+            throw new ArgumentException($"{GetType().Name}: input {h}x{w} must have sides that are multiples of {SizeMultiple}.");
+    }
 }
