@@ -19,6 +19,13 @@ namespace ILGpuSat.Training.Data;
 /// seeded from (seed, what, which), and no choice depends on thread timing, so a seed fixes the
 /// batches exactly whatever the number of workers.
 /// </para>
+/// <para>
+/// Resuming (<see cref="PatchDatasetOptions.StartBatch"/> = k): how many samples an image visit yields
+/// depends only on the image's size (from its header), the options and the files known to be bad, never
+/// on pixel values, so the planner replays batches 0..k-1 with placeholder samples (which visit, which
+/// sample of it) and no decoding; at batch k it decodes just the visits whose samples still wait in the
+/// shuffle buffers and goes on live. The result is exactly batches k, k+1, ... of a fresh stream.
+/// </para>
 /// </summary>
 public sealed class PatchDataset : IDisposable, IAsyncDisposable
 {
@@ -39,7 +46,8 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
         _options = options;
         Satellite = satellite;
         Natural = natural;
-        _maker = new PatchMaker(resampler);
+        _maker = new PatchMaker(resampler, options.Extras, options.AbScale);
+        foreach (var file in options.KnownBadFiles) _bad.TryAdd(file, true);
         _encoder = new SoftEncoder(AbBins.Default, options.SoftEncodingNeighbours, options.SoftEncodingSigma);
         var weights = options.RebalancingWeights ?? ColorPrior.ImageNet.RebalancingWeights();
         _binWeights = weights.Select(w => (float)w).ToArray();
@@ -77,6 +85,10 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
     public DatasetStatistics Statistics { get; }
 
     public PatchDatasetOptions Options => _options;
+
+    /// <summary>The files found unusable so far (unreadable, not colour, smaller than a patch once decoded), sorted;
+    /// a resumed stream needs them (<see cref="PatchDatasetOptions.KnownBadFiles"/>).</summary>
+    public IReadOnlyList<string> BadFiles => _bad.Keys.Order(StringComparer.Ordinal).ToList();
 
     /// <summary>The next batch; waits only if the workers are behind.</summary>
     public async ValueTask<TrainingBatch> NextBatchAsync(CancellationToken cancellationToken = default)
@@ -122,6 +134,13 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
             var mix = new Random(Seeds.Derive(_options.Seed, "mix"));
             for (long index = 0; ; index++)
             {
+                bool replay = index < _options.StartBatch;
+                if (index == _options.StartBatch)
+                {
+                    // End of the replay (a no-op for a fresh stream): decode what the buffers hold.
+                    if (sat is not null) await sat.GoLiveAsync(ct).ConfigureAwait(false);
+                    if (nat is not null) await nat.GoLiveAsync(ct).ConfigureAwait(false);
+                }
                 var samples = new Sample[_options.BatchSize];
                 for (int i = 0; i < samples.Length; i++)
                 {
@@ -131,6 +150,7 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
                     var source = (fromSatellite ? sat : nat) ?? (sat ?? nat)!;
                     samples[i] = await source.NextAsync(ct).ConfigureAwait(false);
                 }
+                if (replay) continue;
                 long batchIndex = index;
                 var assembly = RunOnWorker(() => Assemble(batchIndex, samples), ct);
                 await _ready.Writer.WriteAsync(assembly, ct).ConfigureAwait(false);
@@ -156,13 +176,14 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
     private TrainingBatch Assemble(long index, Sample[] samples)
     {
         int p = _options.PatchSize, t = p / _options.Scale, pp = p * p, tt = t * t;
-        var batch = new TrainingBatch(index, samples.Length, p, t);
+        var batch = new TrainingBatch(index, samples.Length, p, t, _options.Extras);
         var a = new float[tt];
         var b = new float[tt];
         var bins = new int[tt];
         for (int i = 0; i < samples.Length; i++)
         {
-            var (rec, map, satellite) = samples[i];
+            var (rec, map, satellite, _, _) = samples[i];
+            if (rec is null) throw new InvalidOperationException("PatchDataset: a replay placeholder reached a live batch."); // a bug, never data
             Dihedral.Apply(rec.Input, batch.Input.AsSpan(i * pp, pp), p, map);
             Dihedral.Apply(rec.SrTarget, batch.SrTarget.AsSpan(i * pp, pp), p, map);
             Dihedral.Apply(rec.A, a, t, map);
@@ -171,6 +192,12 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
             AbBins.Default.Nearest(a, b, bins);
             var w = batch.Weights.AsSpan(i * tt, tt);
             for (int j = 0; j < tt; j++) w[j] = _binWeights[bins[j]];
+            if (batch.LowResInput is not null) Dihedral.Apply(rec.LowInput, batch.LowResInput.AsSpan(i * tt, tt), t, map);
+            if (batch.AbTarget is not null)
+            {
+                Dihedral.Apply(rec.AbTarget.AsSpan(0, pp), batch.AbTarget.AsSpan(2 * i * pp, pp), p, map);
+                Dihedral.Apply(rec.AbTarget.AsSpan(pp, pp), batch.AbTarget.AsSpan((2 * i + 1) * pp, pp), p, map);
+            }
             batch.Origins[i] = new SampleOrigin(rec.File, rec.X, rec.Y, map, satellite);
         }
         Statistics.BatchMade();
@@ -226,6 +253,15 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
         return result;
     }
 
+    // How many samples ProcessImage gives for an entry, from its header size alone (the replay's count).
+    private int PlannedSampleCount(CatalogEntry entry)
+    {
+        if (_bad.ContainsKey(entry.Path)) return 0;
+        int count = PatchGrid.Count(entry.Width, entry.Height, _options.PatchSize, _options.Stride);
+        int take = _options.MaxPatchesPerImage > 0 ? Math.Min(count, _options.MaxPatchesPerImage) : count;
+        return take * (_options.Augmentation == Augmentation.AllEight ? Dihedral.Count : 1);
+    }
+
     // Fisher-Yates over the first n slots.
     private static void PartialShuffle<T>(T[] items, int n, Random rng)
     {
@@ -255,7 +291,8 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
         _stop.Dispose();
     }
 
-    private readonly record struct Sample(PatchRecord Record, int Map, bool Satellite);
+    // A replay placeholder has no Record yet: it names its visit (Job) and its place in the visit's list (Slot).
+    private readonly record struct Sample(PatchRecord? Record, int Map, bool Satellite, long Job = -1, int Slot = -1);
 
     /// <summary>One source's images as an ordered stream of samples through a shuffle buffer.</summary>
     private sealed class SourceStream
@@ -272,6 +309,7 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
         private int[] _order = [];
         private long _orderPass = -1;
         private long _emptyVisits;
+        private bool _replaying;
 
         public SourceStream(PatchDataset owner, ImageCatalog catalog, int id)
         {
@@ -279,6 +317,7 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
             _catalog = catalog;
             _id = id;
             _draw = new Random(Seeds.Derive(owner._options.Seed, "buffer", id));
+            _replaying = owner._options.StartBatch > 0;
         }
 
         public async ValueTask<Sample> NextAsync(CancellationToken ct)
@@ -296,8 +335,17 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
         {
             while (_currentPos >= _current.Length)
             {
-                Refill(ct);
-                _current = await _inFlight.Dequeue().ConfigureAwait(false);
+                if (_replaying)
+                {
+                    long job = _nextJob++;
+                    _current = new Sample[_owner.PlannedSampleCount(EntryOf(job))];
+                    for (int i = 0; i < _current.Length; i++) _current[i] = new Sample(null, 0, _id == 0, job, i);
+                }
+                else
+                {
+                    Refill(ct);
+                    _current = await _inFlight.Dequeue().ConfigureAwait(false);
+                }
                 _currentPos = 0;
                 _emptyVisits = _current.Length == 0 ? _emptyVisits + 1 : 0;
                 if (_emptyVisits > _catalog.Images.Count)
@@ -313,20 +361,54 @@ public sealed class PatchDataset : IDisposable, IAsyncDisposable
             while (_inFlight.Count < _owner._options.Prefetch)
             {
                 long job = _nextJob++;
-                int n = _catalog.Images.Count;
-                long pass = job / n;
-                if (pass != _orderPass)
-                {
-                    _order = Enumerable.Range(0, n).ToArray();
-                    var rng = new Random(Seeds.Derive(_owner._options.Seed, "order", _id, pass));
-                    PartialShuffle(_order, n, rng);
-                    _orderPass = pass;
-                }
-                var entry = _catalog.Images[_order[job % n]];
-                int seed = Seeds.Derive(_owner._options.Seed, "image", _id, job);
-                bool satellite = _id == 0;
-                _inFlight.Enqueue(_owner.RunOnWorker(() => _owner.ProcessImage(entry, seed, satellite), ct));
+                var entry = EntryOf(job);
+                _inFlight.Enqueue(_owner.RunOnWorker(() => _owner.ProcessImage(entry, JobSeed(job), _id == 0), ct));
             }
+        }
+
+        // Visit number `job` of this source: a seeded permutation of the images per pass.
+        private CatalogEntry EntryOf(long job)
+        {
+            int n = _catalog.Images.Count;
+            long pass = job / n;
+            if (pass != _orderPass)
+            {
+                _order = Enumerable.Range(0, n).ToArray();
+                var rng = new Random(Seeds.Derive(_owner._options.Seed, "order", _id, pass));
+                PartialShuffle(_order, n, rng);
+                _orderPass = pass;
+            }
+            return _catalog.Images[_order[job % n]];
+        }
+
+        private int JobSeed(long job) => Seeds.Derive(_owner._options.Seed, "image", _id, job);
+
+        /// <summary>Ends the replay: decodes the visits whose placeholders are still in the buffer or the current visit
+        /// (on the workers), swaps in the real samples, and lets later visits be decoded as usual.</summary>
+        public async Task GoLiveAsync(CancellationToken ct)
+        {
+            if (!_replaying) return;
+            _replaying = false;
+            var jobs = _buffer.Select(s => s.Job).Concat(_current.Skip(_currentPos).Select(s => s.Job)).Distinct().Order().ToArray();
+            var decoded = new Dictionary<long, (CatalogEntry Entry, int Planned, Task<Sample[]> Samples)>();
+            foreach (long job in jobs)
+            {
+                var entry = EntryOf(job);
+                int planned = _owner.PlannedSampleCount(entry); // before the decode, which may mark the file bad
+                decoded[job] = (entry, planned, _owner.RunOnWorker(() => _owner.ProcessImage(entry, JobSeed(job), _id == 0), ct));
+            }
+            async ValueTask<Sample> Real(Sample placeholder)
+            {
+                var (entry, planned, samples) = decoded[placeholder.Job];
+                var list = await samples.ConfigureAwait(false);
+                if (list.Length != planned)
+                    throw new InvalidOperationException(
+                        $"PatchDataset: resuming at batch {_owner._options.StartBatch}: {entry.Path} gave {list.Length} samples when decoded, " +
+                        $"its header size promised {planned}; the images changed since the stream began, or the list of bad files is not the stream's.");
+                return list[placeholder.Slot];
+            }
+            for (int i = 0; i < _buffer.Count; i++) _buffer[i] = await Real(_buffer[i]).ConfigureAwait(false);
+            for (int i = _currentPos; i < _current.Length; i++) _current[i] = await Real(_current[i]).ConfigureAwait(false);
         }
     }
 }

@@ -70,6 +70,27 @@ public sealed record PatchDatasetOptions
     /// <summary>How many unreadable file names are kept for the report.</summary>
     public int ReportedFailures { get; init; } = 5;
 
+    /// <summary>Extra planes each batch carries (the LR L* input, the HR a*b* target); none by default.</summary>
+    public PatchExtras Extras { get; init; }
+
+    /// <summary>Multiplies the HR a*b* of <see cref="PatchExtras.AbTarget"/> (the network's a*b* normalisation).</summary>
+    public float AbScale { get; init; } = 1f / 110f;
+
+    /// <summary>
+    /// Position of the first batch to deliver: the stream then gives exactly batches StartBatch,
+    /// StartBatch + 1, ... of a fresh stream with the same options. The plan up to there is replayed from
+    /// the image sizes alone; only the images whose patches are still waiting in the shuffle buffers are
+    /// decoded (see docs/training.md, "data position").
+    /// </summary>
+    public long StartBatch { get; init; }
+
+    /// <summary>
+    /// Files an earlier stream found unusable when decoded (<see cref="PatchDataset.BadFiles"/>). A
+    /// resumed stream (StartBatch &gt; 0) does not decode the images it skips over, so it must be told
+    /// which of them gave no patch.
+    /// </summary>
+    public IReadOnlyCollection<string> KnownBadFiles { get; init; } = [];
+
     /// <summary>The resize for LR inputs and colour targets; null = <see cref="PatchResampler.MatlabBicubic"/>.</summary>
     public PlaneResize? Resize { get; init; }
 
@@ -89,6 +110,8 @@ public sealed record PatchDatasetOptions
         Check(Workers >= 1, $"Workers must be positive, got {Workers}.");
         Check(QueueCapacity >= 1, $"QueueCapacity must be positive, got {QueueCapacity}.");
         Check(Prefetch >= 1, $"Prefetch must be positive, got {Prefetch}.");
+        Check(StartBatch >= 0, $"StartBatch must be >= 0, got {StartBatch}.");
+        Check(AbScale > 0 && float.IsFinite(AbScale), $"AbScale must be positive and finite, got {AbScale}.");
         Check(RebalancingWeights is null || RebalancingWeights.Count == AbBins.Count,
               $"RebalancingWeights must have {AbBins.Count} entries, got {RebalancingWeights?.Count}.");
     }

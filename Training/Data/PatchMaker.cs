@@ -17,11 +17,31 @@ public sealed class PatchRecord
     /// <summary>b* at 1/scale resolution.</summary>
     public required float[] B { get; init; }
 
+    /// <summary>The LR L* itself (normalised), size/scale on a side; only when <see cref="PatchExtras.LowResolutionInput"/> was asked for.</summary>
+    public float[]? LowInput { get; init; }
+
+    /// <summary>a* then b* of the HR patch times the a*b* scale, size x size each; only when <see cref="PatchExtras.AbTarget"/> was asked for.</summary>
+    public float[]? AbTarget { get; init; }
+
     public required string File { get; init; }
 
     public int X { get; init; }
 
     public int Y { get; init; }
+}
+
+/// <summary>What a patch carries besides the bicubic-twice input, the SR target and the a*b* colour target
+/// (models that read the LR image itself or regress a*b* need these; nobody else pays for them).</summary>
+[Flags]
+public enum PatchExtras
+{
+    None = 0,
+
+    /// <summary>The LR L* at size/scale (the input of networks with <c>NetworkInput.LowResolution</c>).</summary>
+    LowResolutionInput = 1,
+
+    /// <summary>The HR a*b* at size x size, scaled by the a*b* scale (the target of a*b* regression).</summary>
+    AbTarget = 2,
 }
 
 /// <summary>
@@ -34,7 +54,19 @@ public sealed class PatchMaker
 {
     private readonly PatchResampler _resampler;
 
-    public PatchMaker(PatchResampler resampler) => _resampler = resampler ?? throw new ArgumentNullException(nameof(resampler));
+    private readonly PatchExtras _extras;
+    private readonly float _abScale;
+
+    /// <param name="abScale">multiplies the HR a*b* of <see cref="PatchExtras.AbTarget"/> (the network's LabNormalization.AbScale)</param>
+    public PatchMaker(PatchResampler resampler, PatchExtras extras = PatchExtras.None, float abScale = 1f / 110f)
+    {
+        _resampler = resampler ?? throw new ArgumentNullException(nameof(resampler));
+        if (!(abScale > 0) || !float.IsFinite(abScale)) throw new ArgumentOutOfRangeException(nameof(abScale), $"PatchMaker: the a*b* scale must be positive and finite, got {abScale}.");
+        _extras = extras;
+        _abScale = abScale;
+    }
+
+    public PatchExtras Extras => _extras;
 
     public int Size => _resampler.Size;
 
@@ -85,7 +117,22 @@ public sealed class PatchMaker
         var a = new float[t * t];
         var b = new float[t * t];
         Lab.RgbToLab(low.AsSpan(0, t * t), low.AsSpan(t * t, t * t), low.AsSpan(2 * t * t, t * t), l, a, b);
-        return new PatchRecord { Input = input, SrTarget = target, A = a, B = b, File = file, X = x0, Y = y0 };
+
+        float[]? lowInput = null, abTarget = null;
+        if (_extras.HasFlag(PatchExtras.LowResolutionInput))
+        {
+            lowInput = l;
+            for (int i = 0; i < lowInput.Length; i++) lowInput[i] = NormaliseL(lowInput[i]);
+        }
+        if (_extras.HasFlag(PatchExtras.AbTarget))
+        {
+            abTarget = new float[2 * p * p];
+            var hrL = new float[p * p];
+            Lab.RgbToLab(hr.AsSpan(0, p * p), hr.AsSpan(p * p, p * p), hr.AsSpan(2 * p * p, p * p), hrL,
+                         abTarget.AsSpan(0, p * p), abTarget.AsSpan(p * p, p * p));
+            for (int i = 0; i < abTarget.Length; i++) abTarget[i] *= _abScale;
+        }
+        return new PatchRecord { Input = input, SrTarget = target, A = a, B = b, LowInput = lowInput, AbTarget = abTarget, File = file, X = x0, Y = y0 };
     }
 
     private static void Clamp01(Span<float> x)

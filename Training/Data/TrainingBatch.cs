@@ -9,13 +9,16 @@ public readonly record struct SampleOrigin(string File, int X, int Y, int Dihedr
 /// One mini-batch as NCHW float arrays ready to upload:
 /// Input [B,1,P,P] (normalised LR L*), SrTarget [B,1,P,P] (normalised HR L*),
 /// ColorTarget [B,313,T,T] (soft-encoded a*b*, each pixel sums to 1), Weights [B,1,T,T]
-/// (rebalancing weight of the ground truth's nearest bin), with T = P / scale.
+/// (rebalancing weight of the ground truth's nearest bin), with T = P / scale; and only when asked for
+/// (<see cref="PatchExtras"/>): LowResInput [B,1,T,T] (normalised LR L*) and AbTarget [B,2,P,P] (scaled HR a*b*).
 /// </summary>
 public sealed class TrainingBatch
 {
     /// <summary>An empty (zero) batch of <paramref name="count"/> samples.</summary>
-    public TrainingBatch(long index, int count, int patchSize, int targetSize)
+    public TrainingBatch(long index, int count, int patchSize, int targetSize, PatchExtras extras = PatchExtras.None)
     {
+        if (extras.HasFlag(PatchExtras.LowResolutionInput)) LowResInput = new float[count * targetSize * targetSize];
+        if (extras.HasFlag(PatchExtras.AbTarget)) AbTarget = new float[count * 2 * patchSize * patchSize];
         Index = index;
         Count = count;
         PatchSize = patchSize;
@@ -46,6 +49,16 @@ public sealed class TrainingBatch
     public float[] Weights { get; }
 
     public SampleOrigin[] Origins { get; }
+
+    /// <summary>[B,1,T,T] normalised LR L*, or null when <see cref="PatchExtras.LowResolutionInput"/> was not asked for.</summary>
+    public float[]? LowResInput { get; }
+
+    /// <summary>[B,2,P,P] HR a*b* times the a*b* scale, or null when <see cref="PatchExtras.AbTarget"/> was not asked for.</summary>
+    public float[]? AbTarget { get; }
+
+    public int[] LowResInputShape => [Count, 1, TargetSize, TargetSize];
+
+    public int[] AbTargetShape => [Count, 2, PatchSize, PatchSize];
 
     public int[] InputShape => [Count, 1, PatchSize, PatchSize];
 
