@@ -16,6 +16,7 @@ public static class Program
             KernelsCommand.Create(),
             SelfTestCommand.Create(),
             PriorCommand.Create(),
+            TrainCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;

@@ -79,6 +79,9 @@ public sealed class Trainer : IDisposable
         _modelConfig = models.ResolveConfig(config.Model, config.ModelConfig);
         _network = models.Create(config.Model, _modelConfig, new LayerFactory(backend, config.Seed));
         if (weights is not null) _network.Load(weights);
+        var n = _network.Normalization;
+        if (n.LScale != 0.01f || n.LOffset != -0.5f) // PatchMaker.NormaliseL
+            throw new NotSupportedException($"train: model '{config.Model}' normalises L* as {n.LScale} L + {n.LOffset}; the training patches are made as 0.01 L - 0.5.");
         _named = _network.NamedParameters().ToList();
         var o = config.Optimizer;
         _optimizer = o.Kind == OptimizerKind.AdamW
@@ -155,7 +158,7 @@ public sealed class Trainer : IDisposable
             PatchSize = c.Data.Patch, Stride = c.Data.Stride, Scale = network.Scale, BatchSize = c.Batch, Seed = c.Seed,
             Augmentation = c.Data.Augmentation, MaxPatchesPerImage = c.Data.MaxPatchesPerImage, ShuffleBuffer = c.Data.ShuffleBuffer,
             Workers = c.Data.Workers > 0 ? c.Data.Workers : Math.Max(1, Environment.ProcessorCount - 1),
-            Extras = extras, AbScale = LabNormalization.Default.AbScale, StartBatch = start, KnownBadFiles = bad,
+            Extras = extras, AbScale = network.Normalization.AbScale, StartBatch = start, KnownBadFiles = bad,
         };
     }
 

@@ -40,7 +40,7 @@ public sealed class Validator
             if (image.Bands < 3) continue;
             int side = Math.Min(data.ValidationSize, Math.Min(image.Width, image.Height)) / multiple * multiple;
             if (side < 8) continue;
-            _cases.Add(Case.Make(file, image, side, encoder, binWeights));
+            _cases.Add(Case.Make(file, image, side, encoder, binWeights, network.Normalization));
         }
         if (_cases.Count == 0)
             throw new InvalidOperationException($"validation: {data.Validation} holds no colour image of at least {Math.Max(8, multiple)}x{Math.Max(8, multiple)} pixels.");
@@ -87,7 +87,7 @@ public sealed class Validator
             ? Tensor.FromArray(c.LowInput, [1, 1, t, t], _backend)
             : Tensor.FromArray(c.Input, [1, 1, s, s], _backend);
         var output = _network.Forward(input);
-        var norm = LabNormalization.Default;
+        var norm = _network.Normalization;
         var srL = output.Sr is null ? c.UpL : output.Sr.ToArray().Select(norm.DenormaliseL).Select(l => Math.Clamp(l, 0f, 100f)).ToArray();
         var srRgb = ToRgb(srL, c.UpA, c.UpB);
         double colorLoss = double.NaN;
@@ -155,7 +155,7 @@ public sealed class Validator
     private sealed record Case(string File, int Side, float[][] Truth, float[] Input, float[] LowInput, float[] LowLNearest, float[] UpL, float[] UpA, float[] UpB,
                                float[] TruthY, float[] BicubicY, double TruthColourfulness, float[] ColorTarget, float[] ColorWeights)
     {
-        public static Case Make(string file, RasterImage image, int s, SoftEncoder encoder, float[] binWeights)
+        public static Case Make(string file, RasterImage image, int s, SoftEncoder encoder, float[] binWeights, LabNormalization norm)
         {
             int t = s / Scale, x0 = (image.Width - s) / 2, y0 = (image.Height - s) / 2;
             var hr = new float[3][];
@@ -174,7 +174,6 @@ public sealed class Validator
             encoder.Encode(lowA, lowB, target);
             var bins = new int[t * t];
             AbBins.Default.Nearest(lowA, lowB, bins);
-            var norm = LabNormalization.Default;
             return new Case(file, s, hr, upL.Select(norm.NormaliseL).ToArray(), lowL.Select(norm.NormaliseL).ToArray(), nearest, upL, upA, upB,
                             ImageMetrics.LumaY(hr[0], hr[1], hr[2]), ImageMetrics.LumaY(up[0], up[1], up[2]),
                             ColorMetrics.Colourfulness(hr[0], hr[1], hr[2]), target, bins.Select(q => binWeights[q]).ToArray());
