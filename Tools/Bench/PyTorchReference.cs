@@ -28,7 +28,7 @@ public static class PyTorchReference
     /// PyTorch's switches for the same path: ATen's dispatch (its default on this Debian build is
     /// AVX2 even where AVX-512 exists) and oneDNN's cap (its default is the widest).
     /// </summary>
-    private static IEnumerable<(string Name, string Value)> MatchingTorchIsa()
+    internal static IEnumerable<(string Name, string Value)> MatchingTorchIsa()
     {
         if (Vector512.IsHardwareAccelerated)
         {

@@ -4,9 +4,9 @@ using ILGpuSat.Networks;
 
 namespace ILGpuSat.Tools.Bench;
 
-/// <summary>Medians over the timed steps of one model's training step, and its peak memory.</summary>
+/// <summary>Medians over the timed steps of one model's training step (the whole step, and each phase), and its peak memory.</summary>
 public sealed record TrainBenchResult(string Model, string ConfigJson, int Batch, int Size, string Device, long Parameters,
-    StepTimes Median, long? PeakBytes, string PeakKind, long PeakLiveBytes, float LastLoss);
+    double StepMs, StepTimes Median, long? PeakBytes, string PeakKind, long PeakLiveBytes, float LastLoss);
 
 /// <summary>
 /// Times <see cref="SyntheticTrainingStep"/>: warm-up steps first (kernel compilation, pools), then the
@@ -51,7 +51,7 @@ public static class TrainBenchmark
             kind = "process peak RSS growth";
         }
         return new TrainBenchResult(model, ModelCatalog.ConfigJson(step.Config), batch, size, backend.Name, step.ParameterCount,
-                                    median, peak, kind, backend.PeakBytesInUse, loss);
+                                    Median(times.Select(t => t.StepMs)), median, peak, kind, backend.PeakBytesInUse, loss);
     }
 
     private static double Median(IEnumerable<double> values)
