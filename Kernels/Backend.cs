@@ -10,6 +10,7 @@ public abstract class DeviceBuffer : IDisposable
     {
         Backend = backend;
         Length = length;
+        backend.CountAllocated(length);
     }
 
     public Backend Backend { get; }
@@ -20,6 +21,7 @@ public abstract class DeviceBuffer : IDisposable
     {
         if (IsDisposed) return;
         IsDisposed = true;
+        Backend.CountReleased(Length);
         Release();
         GC.SuppressFinalize(this);
     }
@@ -43,6 +45,26 @@ public abstract class Backend : IDisposable
 
     /// <summary>When set, every kernel launch is timed and recorded.</summary>
     public KernelProfiler? Profiler { get; set; }
+
+    private long _bytesInUse, _peakBytesInUse;
+
+    /// <summary>Bytes of the buffers alive now (4 per float requested; pool slack and idle pooled memory not counted).</summary>
+    public long BytesInUse => Interlocked.Read(ref _bytesInUse);
+
+    /// <summary>The most <see cref="BytesInUse"/> has been since the backend was made or <see cref="ResetPeakBytesInUse"/> was called
+    /// (PyTorch's max_memory_allocated, on any backend).</summary>
+    public long PeakBytesInUse => Interlocked.Read(ref _peakBytesInUse);
+
+    public void ResetPeakBytesInUse() => Interlocked.Exchange(ref _peakBytesInUse, BytesInUse);
+
+    internal void CountAllocated(long floats)
+    {
+        long now = Interlocked.Add(ref _bytesInUse, floats * sizeof(float));
+        long peak;
+        while (now > (peak = Interlocked.Read(ref _peakBytesInUse)) && Interlocked.CompareExchange(ref _peakBytesInUse, now, peak) != peak) { }
+    }
+
+    internal void CountReleased(long floats) => Interlocked.Add(ref _bytesInUse, -floats * sizeof(float));
 
     // ---- memory -------------------------------------------------------------------------------
 

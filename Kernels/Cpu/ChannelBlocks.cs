@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 
 namespace ILGpuSat.Kernels.Cpu;
 
@@ -22,6 +23,13 @@ internal static class ChannelBlocks
 {
     public const int Lanes = SimdMath.W;
     public const int Wide = 4 * Lanes;
+
+    /// <summary>
+    /// Whether groups run on 512-bit vectors (<see cref="Px64"/>, <see cref="Px16"/>) or, where
+    /// Vector512 would be emulated but 256-bit vectors are real (AVX2), on <see cref="Px32Avx2"/>
+    /// (a 64-pixel group as two halves) and <see cref="Px16Avx2"/>.
+    /// </summary>
+    public static bool Use256 => !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated;
 
     public static int ItemsPerImage(int hw) => hw / Wide + hw % Wide / Lanes + (hw % Lanes != 0 ? 1 : 0);
 

@@ -71,12 +71,14 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Wide) TOp.Block<Px64>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
-            else if (lanes == ChannelBlocks.Lanes) TOp.Block<Px16>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c);
-            if (lanes >= ChannelBlocks.Lanes) return;
+            if (lanes >= ChannelBlocks.Lanes)
+            {
+                MapGroup<TOp>(ref Unsafe.Add(ref SimdMath.At(xa), start), ref Unsafe.Add(ref SimdMath.At(ya), start), hw, c, lanes);
+                return;
+            }
             var s = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(xa, start, hw, c, lanes, s);
-            TOp.Block<Px16>(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c);
+            MapGroup<TOp>(ref SimdMath.At(s), ref SimdMath.At(s), ChannelBlocks.Lanes, c, ChannelBlocks.Lanes);
             ChannelBlocks.Scatter(s, ya, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(s);
         });
@@ -96,18 +98,52 @@ public sealed partial class CpuBackend
         int c = g.C, hw = g.HW;
         ForPixelBlocks(g, (start, _, lanes) =>
         {
-            if (lanes == ChannelBlocks.Wide) TOp.Block<Px64>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
-            else if (lanes == ChannelBlocks.Lanes) TOp.Block<Px16>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c);
-            if (lanes >= ChannelBlocks.Lanes) return;
+            if (lanes >= ChannelBlocks.Lanes)
+            {
+                MapGradGroup<TOp>(ref Unsafe.Add(ref SimdMath.At(ya), start), ref Unsafe.Add(ref SimdMath.At(da), start), ref Unsafe.Add(ref SimdMath.At(ga), start), hw, c, lanes);
+                return;
+            }
             var sy = ChannelBlocks.RentScratch(c);
             var sd = ChannelBlocks.RentScratch(c);
             ChannelBlocks.Gather(ya, start, hw, c, lanes, sy);
             ChannelBlocks.Gather(da, start, hw, c, lanes, sd);
-            TOp.Block<Px16>(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c);
+            MapGradGroup<TOp>(ref SimdMath.At(sy), ref SimdMath.At(sd), ref SimdMath.At(sd), ChannelBlocks.Lanes, c, ChannelBlocks.Lanes);
             ChannelBlocks.Scatter(sd, ga, start, hw, c, lanes);
             ChannelBlocks.ReturnScratch(sy);
             ChannelBlocks.ReturnScratch(sd);
         });
+    }
+
+    /// <summary>One full group of 64 or 16 pixels through TOp on the vectors of this machine (see <see cref="ChannelBlocks.Use256"/>).</summary>
+    private static void MapGroup<TOp>(ref float x, ref float y, int stride, int channels, int lanes) where TOp : IChannelMap
+    {
+        if (!ChannelBlocks.Use256)
+        {
+            if (lanes == ChannelBlocks.Wide) TOp.Block<Px64>(ref x, ref y, stride, channels);
+            else TOp.Block<Px16>(ref x, ref y, stride, channels);
+        }
+        else if (lanes == ChannelBlocks.Wide)
+        {
+            TOp.Block<Px32Avx2>(ref x, ref y, stride, channels);
+            TOp.Block<Px32Avx2>(ref Unsafe.Add(ref x, 32), ref Unsafe.Add(ref y, 32), stride, channels);
+        }
+        else TOp.Block<Px16Avx2>(ref x, ref y, stride, channels);
+    }
+
+    /// <summary>The backward counterpart of <see cref="MapGroup{TOp}"/>.</summary>
+    private static void MapGradGroup<TOp>(ref float y, ref float dy, ref float dx, int stride, int channels, int lanes) where TOp : IChannelGradMap
+    {
+        if (!ChannelBlocks.Use256)
+        {
+            if (lanes == ChannelBlocks.Wide) TOp.Block<Px64>(ref y, ref dy, ref dx, stride, channels);
+            else TOp.Block<Px16>(ref y, ref dy, ref dx, stride, channels);
+        }
+        else if (lanes == ChannelBlocks.Wide)
+        {
+            TOp.Block<Px32Avx2>(ref y, ref dy, ref dx, stride, channels);
+            TOp.Block<Px32Avx2>(ref Unsafe.Add(ref y, 32), ref Unsafe.Add(ref dy, 32), ref Unsafe.Add(ref dx, 32), stride, channels);
+        }
+        else TOp.Block<Px16Avx2>(ref y, ref dy, ref dx, stride, channels);
     }
 
     /// <summary>

@@ -105,3 +105,92 @@ internal struct Px64 : IPixelVector<Px64>
 
     public static double Sum(Px64 a) => Px16.Sum(new() { V = a.A }) + Px16.Sum(new() { V = a.B }) + Px16.Sum(new() { V = a.C }) + Px16.Sum(new() { V = a.D });
 }
+
+/// <summary>
+/// 16 pixels as two 256-bit halves: <see cref="Px16"/> for AVX2 machines, where Vector512 is
+/// emulated in software (several times slower than two real 256-bit operations).
+/// </summary>
+internal struct Px16Avx2 : IPixelVector<Px16Avx2>
+{
+    public Vector256<float> L, H;
+
+    public static int Pixels => 16;
+    public static Px16Avx2 Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Load(ref float p) => new() { L = Vector256.LoadUnsafe(ref p), H = Vector256.LoadUnsafe(ref p, 8) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Px16Avx2 v, ref float p) { v.L.StoreUnsafe(ref p); v.H.StoreUnsafe(ref p, 8); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Splat(float value) { var v = Vector256.Create(value); return new() { L = v, H = v }; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Add(Px16Avx2 a, Px16Avx2 b) => new() { L = a.L + b.L, H = a.H + b.H };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Sub(Px16Avx2 a, Px16Avx2 b) => new() { L = a.L - b.L, H = a.H - b.H };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Mul(Px16Avx2 a, Px16Avx2 b) => new() { L = a.L * b.L, H = a.H * b.H };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Div(Px16Avx2 a, Px16Avx2 b) => new() { L = a.L / b.L, H = a.H / b.H };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Fma(Px16Avx2 a, Px16Avx2 b, Px16Avx2 c) => new() { L = Vector256.FusedMultiplyAdd(a.L, b.L, c.L), H = Vector256.FusedMultiplyAdd(a.H, b.H, c.H) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Max(Px16Avx2 a, Px16Avx2 b) => new() { L = Vector256.Max(a.L, b.L), H = Vector256.Max(a.H, b.H) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px16Avx2 Exp(Px16Avx2 a) => new() { L = SimdMath.Exp(a.L), H = SimdMath.Exp(a.H) };
+    public static Px16Avx2 Log(Px16Avx2 a) => new() { L = SimdMath.Log(a.L), H = SimdMath.Log(a.H) };
+    public static double Sum(Px16Avx2 a) => Sum8(a.L) + Sum8(a.H);
+
+    /// <summary>The 8 lanes widened to double and summed (the same rounding-free widening as <see cref="Px16.Sum"/>).</summary>
+    public static double Sum8(Vector256<float> v) => Vector256.Sum(Vector256.WidenLower(v) + Vector256.WidenUpper(v));
+}
+
+/// <summary>
+/// 32 pixels as four 256-bit vectors: the AVX2 counterpart of <see cref="Px64"/>, half as wide
+/// because AVX2 has 16 registers, not 32 (a 64-pixel group of 8 vectors per value would spill
+/// the softmax and cross-entropy accumulators). A 64-pixel group runs as two of these; each
+/// still reads 128 contiguous bytes of a channel row per visit.
+/// </summary>
+internal struct Px32Avx2 : IPixelVector<Px32Avx2>
+{
+    public Vector256<float> A, B, C, D;
+
+    public static int Pixels => 32;
+    public static Px32Avx2 Zero => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Px32Avx2 Load(ref float p) => new()
+    {
+        A = Vector256.LoadUnsafe(ref p), B = Vector256.LoadUnsafe(ref p, 8),
+        C = Vector256.LoadUnsafe(ref p, 16), D = Vector256.LoadUnsafe(ref p, 24),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Px32Avx2 v, ref float p)
+    {
+        v.A.StoreUnsafe(ref p);
+        v.B.StoreUnsafe(ref p, 8);
+        v.C.StoreUnsafe(ref p, 16);
+        v.D.StoreUnsafe(ref p, 24);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Px32Avx2 Splat(float value)
+    {
+        var v = Vector256.Create(value);
+        return new() { A = v, B = v, C = v, D = v };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px32Avx2 Add(Px32Avx2 a, Px32Avx2 b) => new() { A = a.A + b.A, B = a.B + b.B, C = a.C + b.C, D = a.D + b.D };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px32Avx2 Sub(Px32Avx2 a, Px32Avx2 b) => new() { A = a.A - b.A, B = a.B - b.B, C = a.C - b.C, D = a.D - b.D };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px32Avx2 Mul(Px32Avx2 a, Px32Avx2 b) => new() { A = a.A * b.A, B = a.B * b.B, C = a.C * b.C, D = a.D * b.D };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Px32Avx2 Div(Px32Avx2 a, Px32Avx2 b) => new() { A = a.A / b.A, B = a.B / b.B, C = a.C / b.C, D = a.D / b.D };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Px32Avx2 Fma(Px32Avx2 a, Px32Avx2 b, Px32Avx2 c) => new()
+    {
+        A = Vector256.FusedMultiplyAdd(a.A, b.A, c.A), B = Vector256.FusedMultiplyAdd(a.B, b.B, c.B),
+        C = Vector256.FusedMultiplyAdd(a.C, b.C, c.C), D = Vector256.FusedMultiplyAdd(a.D, b.D, c.D),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Px32Avx2 Max(Px32Avx2 a, Px32Avx2 b) => new()
+    {
+        A = Vector256.Max(a.A, b.A), B = Vector256.Max(a.B, b.B), C = Vector256.Max(a.C, b.C), D = Vector256.Max(a.D, b.D),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Px32Avx2 Exp(Px32Avx2 a) => new() { A = SimdMath.Exp(a.A), B = SimdMath.Exp(a.B), C = SimdMath.Exp(a.C), D = SimdMath.Exp(a.D) };
+
+    public static Px32Avx2 Log(Px32Avx2 a) => new() { A = SimdMath.Log(a.A), B = SimdMath.Log(a.B), C = SimdMath.Log(a.C), D = SimdMath.Log(a.D) };
+
+    public static double Sum(Px32Avx2 a) => Px16Avx2.Sum8(a.A) + Px16Avx2.Sum8(a.B) + Px16Avx2.Sum8(a.C) + Px16Avx2.Sum8(a.D);
+}

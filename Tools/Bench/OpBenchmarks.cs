@@ -18,7 +18,9 @@ public static class OpBenchmarks
 {
     private sealed record Case(string Name, double Flops, double Bytes, Action Run);
 
-    public static List<BenchRow> Run(Backend backend, int batch, int size, double budgetSeconds, Action<string>? progress = null)
+    /// <param name="only">When set, only the rows whose name contains it are timed (quick re-measurements).</param>
+    public static List<BenchRow> Run(Backend backend, int batch, int size, double budgetSeconds, Action<string>? progress = null,
+        string? only = null)
     {
         var rng = new Random(0);
         var owned = new List<DeviceBuffer>();
@@ -130,6 +132,7 @@ public static class OpBenchmarks
             var rows = new List<BenchRow>();
             foreach (var c in cases)
             {
+                if (only is not null && !c.Name.Contains(only, StringComparison.Ordinal)) continue;
                 progress?.Invoke(c.Name);
                 rows.Add(new BenchRow(c.Name, MedianMs(backend, c.Run, budgetSeconds), c.Flops, c.Bytes));
             }

@@ -7,10 +7,37 @@ their equivalent conv2d over the zero-inserted input (Debian's CPU build runs Co
 through a reference BLAS, about 40x slower than its Conv2d) and, for stride 2, in the sub-pixel
 form (one conv2d per output phase, no inserted zeros): the row keeps the fastest and names it in "form".
 """
-import argparse, json, statistics, sys, time
+import argparse, ctypes, json, os, re, statistics, sys, tempfile, time
 
 import torch
 import torch.nn.functional as F
+
+
+def cpu_isas():
+    """The instruction sets PyTorch's CPU kernels run here: ATen's dispatch level (set by
+    ATEN_CPU_CAPABILITY) and oneDNN's (capped by ONEDNN_MAX_CPU_ISA), which runs the convolutions.
+    oneDNN names its ISA only in verbose output, which goes to fd 1: a tiny convolution runs with
+    fd 1 sent to a temporary file so the JSON on stdout stays clean."""
+    m = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
+    aten = m.group(1) if m else "?"
+    onednn = "?"
+    if torch.backends.mkldnn.is_available():
+        with tempfile.TemporaryFile(mode="w+") as tmp:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            os.dup2(tmp.fileno(), 1)
+            try:
+                with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+                    # Small convolutions skip oneDNN; this one is large enough to reach it.
+                    F.conv2d(torch.randn(4, 64, 32, 32), torch.randn(64, 64, 3, 3), padding=1)
+            finally:
+                ctypes.CDLL(None).fflush(None)  # oneDNN prints through C stdio: flush it into the file
+                os.dup2(saved, 1)
+                os.close(saved)
+            tmp.seek(0)
+            m = re.search(r"cpu,isa:([^\n]+)", tmp.read())
+            onednn = m.group(1).strip() if m else "?"
+    return aten, onednn
 
 
 def timeit(fn, sync, min_reps=5, budget_s=1.5):
@@ -102,6 +129,7 @@ def main():
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--tf32", action="store_true")
     ap.add_argument("--size", type=int, default=96)
+    ap.add_argument("--only", default=None, help="time only the rows whose name contains this")
     a = ap.parse_args()
     dev = torch.device(a.device)
     if a.threads > 0:
@@ -118,7 +146,12 @@ def main():
     q = s // 4
     rows = []
 
+    def wanted(name):
+        return a.only is None or a.only in name + " fwd" or a.only in name + " fwd+bwd"
+
     def add(name, fwd, fwdbwd, form=None):
+        if not wanted(name):
+            return
         rows.append({"name": name + " fwd", "median_ms": timeit(fwd, sync), "form": form})
         rows.append({"name": name + " fwd+bwd", "median_ms": timeit(fwdbwd, sync), "form": form})
 
@@ -127,6 +160,8 @@ def main():
 
     for name, args in ((f"conv_transpose2d 3x3 s1 64->64 {n}x64x{s}x{s}", (n, 64, s, s, 64, 3, 1, 1, 0)),
                        (f"conv_transpose2d 4x4 s2 256->64 {n}x256x{q}x{q}", (n, 256, q, q, 64, 4, 2, 1, 0))):
+        if not wanted(name):
+            continue
         forms = convT_forms(dev, *args)
         for suffix, idx in ((" fwd", 0), (" fwd+bwd", 1)):
             best = min(((timeit(fs[idx], sync), form) for form, fs in forms.items()))
@@ -150,8 +185,9 @@ def main():
     ce = lambda: (wpix * -(z * F.log_softmax(logits, 1)).sum(1, keepdim=True)).mean()
     add(f"softmax_ce 313 classes {n}x313x{q}x{q}", ce, lambda: torch.autograd.grad(ce(), (logits,)))
 
+    aten_isa, onednn_isa = cpu_isas() if dev.type == "cpu" else (None, None)
     print(json.dumps({"torch": torch.__version__, "device": str(dev), "threads": torch.get_num_threads(),
-                      "tf32": a.tf32, "rows": rows}))
+                      "tf32": a.tf32, "aten_isa": aten_isa, "onednn_isa": onednn_isa, "rows": rows}))
 
 
 if __name__ == "__main__":

@@ -18,25 +18,27 @@ public static class BenchCommand
         var budget = new Option<double>("--seconds") { Description = "time budget per row (at least 5 runs each)", DefaultValueFactory = _ => 1.5 };
         var json = new Option<string?>("--json") { Description = "also write the rows to this JSON file" };
         var noTorch = new Option<bool>("--no-pytorch") { Description = "skip the PyTorch reference run" };
+        var only = new Option<string?>("--only") { Description = "time only the rows whose name contains this text" };
 
         var ops = new Command("ops", "Time every op forward and forward+backward, with PyTorch on the same machine as the reference")
         {
-            device, batch, size, budget, json, noTorch,
+            device, batch, size, budget, json, noTorch, only,
         };
         ops.SetAction(pr => Run(pr.GetValue(device)!, pr.GetValue(batch), pr.GetValue(size), pr.GetValue(budget),
-            pr.GetValue(json), pr.GetValue(noTorch)));
-        return new Command("bench", "Benchmarks") { ops };
+            pr.GetValue(json), pr.GetValue(noTorch), pr.GetValue(only)));
+        return new Command("bench", "Benchmarks") { ops, TrainBenchCommand.Create() };
     }
 
-    private static int Run(string device, int batch, int size, double seconds, string? jsonPath, bool noTorch)
+    private static int Run(string device, int batch, int size, double seconds, string? jsonPath, bool noTorch, string? only)
     {
         if (batch <= 0 || size < 8 || size % 4 != 0) throw new UserError("--batch must be positive and --size a multiple of 4, at least 8.");
         using var backend = CommonOptions.CreateBackend(device);
-        AnsiConsole.MarkupLine($"[bold]bench ops[/] on [green]{Markup.Escape(backend.Name)}[/], batch {batch}, size {size}");
+        bool onCpu = backend.Name == "cpu";
+        AnsiConsole.MarkupLine($"[bold]bench ops[/] on [green]{Markup.Escape(backend.Name)}[/]{(onCpu ? $" ({PyTorchReference.DotNetIsa})" : "")}, batch {batch}, size {size}");
 
         List<BenchRow> rows = null!;
         AnsiConsole.Status().Start("timing", ctx =>
-            rows = OpBenchmarks.Run(backend, batch, size, seconds, name => ctx.Status($"timing {Markup.Escape(name)}")));
+            rows = OpBenchmarks.Run(backend, batch, size, seconds, name => ctx.Status($"timing {Markup.Escape(name)}"), only));
 
         // PyTorch references: on the CPU with the same thread count; on CUDA with TF32 off and on.
         var refs = new List<(string Label, PyTorchReference.Result Result)>();
@@ -49,9 +51,11 @@ public static class BenchCommand
                 PyTorchReference.Result? r = null;
                 string? why = null;
                 AnsiConsole.Status().Start($"timing {label}", _ =>
-                    r = PyTorchReference.TryRun(cuda ? "cuda" : "cpu", cuda ? 0 : Environment.ProcessorCount, batch, size, tf32, out why));
+                    r = PyTorchReference.TryRun(cuda ? "cuda" : "cpu", cuda ? 0 : Environment.ProcessorCount, batch, size, tf32, out why, only));
                 if (r is null) { AnsiConsole.MarkupLine($"[yellow]no PyTorch reference:[/] {Markup.Escape(why ?? "?")}"); break; }
                 refs.Add(($"{label} {r.TorchVersion}", r));
+                if (r.AtenIsa is not null)
+                    AnsiConsole.MarkupLine($"{label}: ATen {Markup.Escape(r.AtenIsa)}, oneDNN {Markup.Escape(r.OneDnnIsa ?? "?")}");
             }
         }
 
@@ -94,6 +98,9 @@ public static class BenchCommand
             var doc = new
             {
                 device = backend.Name,
+                isa = onCpu ? PyTorchReference.DotNetIsa : null,
+                pytorch_aten_isa = primary?.AtenIsa,
+                pytorch_onednn_isa = primary?.OneDnnIsa,
                 batch,
                 size,
                 rows = rows.Select(r => new Dictionary<string, object?>

@@ -14,18 +14,24 @@ namespace ILGpuSat.Kernels.Cpu.Conv;
 /// </summary>
 internal static unsafe class DotKernels
 {
-    /// <summary>Follows the GEMM micro-kernel choice, so one switch selects the portable path everywhere.</summary>
+    /// <summary>Follows the GEMM micro-kernel choice, so one switch selects the AVX2 or portable path everywhere.</summary>
     public static bool Wide => MicroKernel.Best.IsAvx512;
-    /// <summary>Tile rows (of a / dY), tile columns (rows of b / col), and the vector width every length must be a multiple of.</summary>
-    public static int TileM => Wide ? 4 : 3;
-    public static int TileN => Wide ? 6 : 4;
-    public static int Width => Wide ? 16 : Vector<float>.Count;
+    private static bool Avx2Tiles => MicroKernel.Best.Kind == SgemmKernel.Avx2;
+    /// <summary>
+    /// Tile rows (of a / dY), tile columns (rows of b / col), and the vector width every length must be a multiple of.
+    /// AVX2: 4x3, so 12 accumulators + 3 col vectors + 1 dY vector fill the 16 ymm registers exactly,
+    /// and 4 divides the usual channel counts (a 3-row tile leaves a slow 1-row edge of every 64).
+    /// </summary>
+    public static int TileM => Wide ? 4 : Avx2Tiles ? 4 : 3;
+    public static int TileN => Wide ? 6 : Avx2Tiles ? 3 : 4;
+    public static int Width => Wide ? 16 : Avx2Tiles ? 8 : Vector<float>.Count;
 
     /// <summary>c[i*ldc + j] += dot(a row i, b row j) for i &lt; mr, j &lt; nr; len is a multiple of <see cref="Width"/>.</summary>
     public static void Tile(int len, float* a, nint lda, int mr, float* b, nint ldb, int nr, float* c, nint ldc)
     {
         if (Wide && mr == 4 && nr == 6) Tile4x6(len, a, lda, b, ldb, c, ldc);
-        else if (!Wide && mr == 3 && nr == 4) Tile3x4(len, a, lda, b, ldb, c, ldc);
+        else if (Avx2Tiles && mr == 4 && nr == 3) Tile4x3Avx2(len, a, lda, b, ldb, c, ldc);
+        else if (!Wide && !Avx2Tiles && mr == 3 && nr == 4) Tile3x4(len, a, lda, b, ldb, c, ldc);
         else if (Wide)
             // Edge tiles (few output channels, e.g. a final 32->1 conv): one row at a time, still 6 accumulators.
             for (int i = 0; i < mr; i++) Row1x6(len, a + i * lda, b, ldb, nr, c + i * ldc);
@@ -33,6 +39,52 @@ internal static unsafe class DotKernels
             for (int i = 0; i < mr; i++)
                 for (int j = 0; j < nr; j++)
                     c[i * ldc + j] += Dot(len, a + i * lda, b + j * ldb);
+    }
+
+    /// <summary>
+    /// c[i*ldc + j] += dot(a row i, b row j) over len floats (a multiple of 8) for a 4x3 tile with
+    /// AVX2: the three b vectors stay in registers while each a row is loaded once and used three times.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x3Avx2(int len, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    {
+        Vector256<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
+        Vector256<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+        float* b0 = b, b1 = b + ldb, b2 = b + 2 * ldb;
+        for (int p = 0; p < len; p += 8)
+        {
+            Vector256<float> y0 = Vector256.Load(b0 + p);
+            Vector256<float> y1 = Vector256.Load(b1 + p);
+            Vector256<float> y2 = Vector256.Load(b2 + p);
+            Vector256<float> x = Vector256.Load(a0 + p);
+            s00 = Vector256.FusedMultiplyAdd(x, y0, s00);
+            s01 = Vector256.FusedMultiplyAdd(x, y1, s01);
+            s02 = Vector256.FusedMultiplyAdd(x, y2, s02);
+            x = Vector256.Load(a1 + p);
+            s10 = Vector256.FusedMultiplyAdd(x, y0, s10);
+            s11 = Vector256.FusedMultiplyAdd(x, y1, s11);
+            s12 = Vector256.FusedMultiplyAdd(x, y2, s12);
+            x = Vector256.Load(a2 + p);
+            s20 = Vector256.FusedMultiplyAdd(x, y0, s20);
+            s21 = Vector256.FusedMultiplyAdd(x, y1, s21);
+            s22 = Vector256.FusedMultiplyAdd(x, y2, s22);
+            x = Vector256.Load(a3 + p);
+            s30 = Vector256.FusedMultiplyAdd(x, y0, s30);
+            s31 = Vector256.FusedMultiplyAdd(x, y1, s31);
+            s32 = Vector256.FusedMultiplyAdd(x, y2, s32);
+        }
+        Add4(Sum4(s00, s10, s20, s30), c + 0, ldc);
+        Add4(Sum4(s01, s11, s21, s31), c + 1, ldc);
+        Add4(Sum4(s02, s12, s22, s32), c + 2, ldc);
+    }
+
+    /// <summary>(sum a, sum b, sum c, sum d) of 8-lane vectors with three horizontal adds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    {
+        var abcd = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d)); // lanes i and i+4 hold the two halves of sum i
+        return abcd.GetLower() + abcd.GetUpper();
     }
 
     /// <summary>c[j] += dot(a, b row j) for j &lt; nr (at most 6); missing rows re-read row 0 and are dropped.</summary>

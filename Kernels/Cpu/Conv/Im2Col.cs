@@ -106,6 +106,19 @@ internal static unsafe class Im2Col
                 Vector512.Store(Avx512F.PermuteVar16x32x2(Vector512.Load(src), even, Vector512.Load(src + 16)), dst + r0);
             }
         }
+        else if (sw == 2 && Avx2.IsSupported)
+        {
+            // The same with AVX2: shufps takes the even lanes of both loads within each 128-bit
+            // half (a0 a2 b0 b2 | a4 a6 b4 b6), vpermpd puts the 64-bit pairs back in order.
+            int iw0 = ow * 2 + dw;
+            for (; r0 < run && iw0 + 2 * r0 < 0; r0++) dst[r0] = 0f;
+            for (; r0 + 8 <= run && iw0 + 2 * r0 + 16 <= w; r0 += 8)
+            {
+                float* src = line + iw0 + 2 * r0;
+                var evens = Avx.Shuffle(Vector256.Load(src), Vector256.Load(src + 8), 0b10_00_10_00);
+                Vector256.Store(Avx2.Permute4x64(evens.AsDouble(), 0b11_01_10_00).AsSingle(), dst + r0);
+            }
+        }
         for (int r = r0, iw = (ow + r0) * sw + dw; r < run; r++, iw += sw)
             dst[r] = (uint)iw < (uint)w ? line[iw] : 0f;
     }

@@ -111,12 +111,17 @@ public class ConvolutionTests
         AssertClose(Download(backend, by), expected, $"conv_transpose2d k{k} s{stride} p{pad} op{outPad} d{dil}");
     }
 
-    [Test, NonParallelizable]
-    public void PortableKernelsMatchDirectLoops()
+    [NonParallelizable]
+    [TestCase(SgemmKernel.Portable)]
+    [TestCase(SgemmKernel.Avx2)]
+    public void NarrowerKernelsMatchDirectLoops(SgemmKernel kernel)
     {
-        // The Vector<T> micro-kernel and dot tiles (what non-AVX-512 machines run), on AVX-512 hardware too.
+        // The AVX2 6x16 micro-kernel and 4x3 dot tiles (what AVX2-only machines run) and the
+        // Vector<T> ones (anything else), on AVX-512 hardware too.
+        if (kernel == SgemmKernel.Avx2 && !(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported))
+            Assert.Ignore("no AVX2 + FMA on this CPU");
         var saved = Sgemm.DefaultKernel;
-        Sgemm.DefaultKernel = SgemmKernel.Portable;
+        Sgemm.DefaultKernel = kernel;
         try
         {
             foreach (var g in new[]
@@ -124,22 +129,23 @@ public class ConvolutionTests
                 new Conv2dGeometry(2, 5, 9, 7, 6, 3, 3, 1, 1, 2, 2, 2, 2),   // direct stride-1 path, dilated
                 new Conv2dGeometry(3, 33, 11, 13, 17, 3, 3, 2, 2, 1, 1),     // packed path, sub-pixel dx
                 new Conv2dGeometry(1, 7, 9, 9, 5, 3, 3, 2, 2, 1, 1, 2, 2),   // dilated and strided: col2im dx
+                new Conv2dGeometry(1, 4, 6, 40, 6, 3, 3, 2, 2, 1, 1),        // rows wide enough for the vector stride-2 gather
             })
             {
                 var rng = new Random(77);
                 float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength), b = Random(rng, g.OutC);
                 float[] dy = Random(rng, g.OutputLength);
                 using var backend = new CpuBackend { Threads = 2 };
-                AssertClose(RunForward(backend, x, w, b, g), ReferenceForward(x, w, b, g), $"portable conv2d {g}");
+                AssertClose(RunForward(backend, x, w, b, g), ReferenceForward(x, w, b, g), $"{kernel} conv2d {g}");
                 using var bdy = Upload(backend, dy);
                 using var bw = Upload(backend, w);
                 using var bx = Upload(backend, x);
                 using var bdx = backend.Allocate(g.InputLength);
                 backend.Conv2dBackwardData(bdy, bw, g, bdx);
-                AssertClose(Download(backend, bdx), ReferenceBackwardData(dy, w, g), $"portable conv2d backward data {g}");
+                AssertClose(Download(backend, bdx), ReferenceBackwardData(dy, w, g), $"{kernel} conv2d backward data {g}");
                 using var bdw = backend.Allocate(g.WeightLength);
                 backend.Conv2dBackwardWeight(bx, bdy, g, bdw, null);
-                AssertClose(Download(backend, bdw), ReferenceBackwardWeight(x, dy, g).dw, $"portable conv2d backward weight {g}");
+                AssertClose(Download(backend, bdw), ReferenceBackwardWeight(x, dy, g).dw, $"{kernel} conv2d backward weight {g}");
             }
         }
         finally

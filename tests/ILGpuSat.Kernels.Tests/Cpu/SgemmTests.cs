@@ -13,6 +13,7 @@ public class SgemmTests
     {
         yield return SgemmKernel.Portable;
         if (Vector512.IsHardwareAccelerated) yield return SgemmKernel.Avx512;
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) yield return SgemmKernel.Avx2;
     }
 
     [Test]
