@@ -123,6 +123,22 @@ public sealed partial class CpuBackend
         var vw = Vector512.Create(w);
         double total = 0;
         int i = start;
+        while (!Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && end - i >= 8)
+        {
+            // AVX2: 8 lanes, so half the block keeps each lane's float sum as short as with 16 lanes.
+            var vw8 = Vector256.Create(w);
+            int stop = i + Math.Min(512, (end - i) / 8 * 8);
+            var acc = Vector256<float>.Zero;
+            for (; i < stop; i += 8)
+            {
+                var xv = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                var gv = Vector256.LoadUnsafe(ref rd, (nuint)i);
+                var pos = Vector256.GreaterThan(xv, Vector256<float>.Zero);
+                Vector256.ConditionalSelect(pos, gv, gv * vw8).StoreUnsafe(ref rg, (nuint)i);
+                acc = Vector256.FusedMultiplyAdd(Vector256.ConditionalSelect(pos, Vector256<float>.Zero, xv), gv, acc);
+            }
+            total += Vector256.Sum(Vector256.WidenLower(acc) + Vector256.WidenUpper(acc));
+        }
         while (end - i >= SimdMath.W)
         {
             int stop = i + Math.Min(1024, (end - i) / SimdMath.W * SimdMath.W);
@@ -150,6 +166,7 @@ public sealed partial class CpuBackend
     {
         // Max propagates NaN, as torch.relu does.
         public Vector512<float> Apply(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);
+        public Vector256<float> Apply(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
         public float Apply(float x) => MathF.Max(x, 0f);
     }
 
@@ -158,6 +175,8 @@ public sealed partial class CpuBackend
     {
         public Vector512<float> Apply(Vector512<float> x, Vector512<float> dy)
             => Vector512.GreaterThan(x, Vector512<float>.Zero) & dy;
+        public Vector256<float> Apply(Vector256<float> x, Vector256<float> dy)
+            => Vector256.GreaterThan(x, Vector256<float>.Zero) & dy;
         public float Apply(float x, float dy) => x > 0 ? dy : 0f;
     }
 
@@ -167,6 +186,8 @@ public sealed partial class CpuBackend
         private readonly Vector512<float> _slope = Vector512.Create(slope);
         public Vector512<float> Apply(Vector512<float> x)
             => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, x * _slope);
+        public Vector256<float> Apply(Vector256<float> x)
+            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * Vector256.Create(slope));
         public float Apply(float x) => x > 0 ? x : x * slope;
     }
 
@@ -176,6 +197,8 @@ public sealed partial class CpuBackend
         private readonly Vector512<float> _slope = Vector512.Create(slope);
         public Vector512<float> Apply(Vector512<float> x, Vector512<float> dy)
             => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, dy * _slope);
+        public Vector256<float> Apply(Vector256<float> x, Vector256<float> dy)
+            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, dy * Vector256.Create(slope));
         public float Apply(float x, float dy) => x > 0 ? dy : dy * slope;
     }
 }

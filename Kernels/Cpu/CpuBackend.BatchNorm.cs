@@ -233,6 +233,15 @@ public sealed partial class CpuBackend
         var vb = Vector512.Create(b);
         var vk = Vector512.Create(k);
         int i = start;
+        if (!Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated)
+        {
+            var (vm8, va8, vb8, vk8) = (Vector256.Create(mean), Vector256.Create(a), Vector256.Create(b), Vector256.Create(k));
+            for (; i <= end - 8; i += 8)
+            {
+                var t = Vector256.FusedMultiplyAdd(vb8, Vector256.LoadUnsafe(ref rx, (nuint)i) - vm8, vk8);
+                Vector256.FusedMultiplyAdd(va8, Vector256.LoadUnsafe(ref rd, (nuint)i), t).StoreUnsafe(ref rg, (nuint)i);
+            }
+        }
         for (; i <= end - SimdMath.W; i += SimdMath.W)
         {
             var t = Vector512.FusedMultiplyAdd(vb, SimdMath.Load(ref rx, i) - vm, vk);
@@ -246,6 +255,7 @@ public sealed partial class CpuBackend
     {
         private readonly Vector512<float> _m = Vector512.Create(mean), _s = Vector512.Create(scale), _b = Vector512.Create(beta);
         public Vector512<float> Apply(Vector512<float> x) => Vector512.FusedMultiplyAdd(x - _m, _s, _b);
+        public Vector256<float> Apply(Vector256<float> x) => Vector256.FusedMultiplyAdd(x - Vector256.Create(mean), Vector256.Create(scale), Vector256.Create(beta));
         public float Apply(float x) => MathF.FusedMultiplyAdd(x - mean, scale, beta);
     }
 }

@@ -58,6 +58,7 @@ public sealed partial class CpuBackend
     {
         private readonly Vector512<float> _b = Vector512.Create(b);
         public Vector512<float> Apply(Vector512<float> x) => x + _b;
+        public Vector256<float> Apply(Vector256<float> x) => x + Vector256.Create(b);
         public float Apply(float x) => x + b;
     }
 }

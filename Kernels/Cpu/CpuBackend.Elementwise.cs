@@ -88,12 +88,14 @@ public sealed partial class CpuBackend
     private readonly struct AddOp : IBinaryMap
     {
         public Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => a + b;
+        public Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => a + b;
         public float Apply(float a, float b) => a + b;
     }
 
     private readonly struct MultiplyOp : IBinaryMap
     {
         public Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => a * b;
+        public Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => a * b;
         public float Apply(float a, float b) => a * b;
     }
 
@@ -101,12 +103,14 @@ public sealed partial class CpuBackend
     {
         private readonly Vector512<float> _alpha = Vector512.Create(alpha);
         public Vector512<float> Apply(Vector512<float> x) => x * _alpha;
+        public Vector256<float> Apply(Vector256<float> x) => x * Vector256.Create(alpha);
         public float Apply(float x) => x * alpha;
     }
 
     private readonly struct SqrtOp : IUnaryMap
     {
         public Vector512<float> Apply(Vector512<float> x) => Vector512.Sqrt(x);
+        public Vector256<float> Apply(Vector256<float> x) => Vector256.Sqrt(x);
         public float Apply(float x) => MathF.Sqrt(x);
     }
 
@@ -115,6 +119,7 @@ public sealed partial class CpuBackend
     {
         private readonly Vector512<float> _alpha = Vector512.Create(alpha);
         public Vector512<float> Apply(Vector512<float> x, Vector512<float> y) => Vector512.FusedMultiplyAdd(_alpha, x, y);
+        public Vector256<float> Apply(Vector256<float> x, Vector256<float> y) => Vector256.FusedMultiplyAdd(Vector256.Create(alpha), x, y);
         public float Apply(float x, float y) => MathF.FusedMultiplyAdd(alpha, x, y);
     }
 }

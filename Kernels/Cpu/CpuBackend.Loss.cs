@@ -198,6 +198,7 @@ public sealed partial class CpuBackend
     {
         private readonly Vector512<float> _k = Vector512.Create(k);
         public Vector512<float> Apply(Vector512<float> p, Vector512<float> t) => _k * (p - t);
+        public Vector256<float> Apply(Vector256<float> p, Vector256<float> t) => Vector256.Create(k) * (p - t);
         public float Apply(float p, float t) => k * (p - t);
     }
 }

@@ -11,6 +11,7 @@ namespace ILGpuSat.Kernels.Cpu;
 internal interface IUnaryMap
 {
     Vector512<float> Apply(Vector512<float> x);
+    Vector256<float> Apply(Vector256<float> x);
     float Apply(float x);
 }
 
@@ -18,14 +19,16 @@ internal interface IUnaryMap
 internal interface IBinaryMap
 {
     Vector512<float> Apply(Vector512<float> a, Vector512<float> b);
+    Vector256<float> Apply(Vector256<float> a, Vector256<float> b);
     float Apply(float a, float b);
 }
 
 /// <summary>
-/// AVX-512 loops shared by the CPU kernels: elementwise maps, reductions and exp/log. Accurate
-/// reductions: each lane sums at most 32 floats in single precision before the block total of
-/// <see cref="FlushBlock"/> elements is widened and added in double, so a sum of millions of
-/// floats keeps about 1e-7 relative error.
+/// AVX-512 loops shared by the CPU kernels: elementwise maps, reductions and exp/log, each with
+/// an AVX2 (Vector256) form taken where Vector512 is not hardware-accelerated (the JIT drops the
+/// other branch). Accurate reductions: each lane sums at most 32 floats in single precision before
+/// the block total of <see cref="FlushBlock"/> elements is widened and added in double, so a sum
+/// of millions of floats keeps about 1e-7 relative error.
 /// </summary>
 internal static class SimdMath
 {
@@ -45,6 +48,17 @@ internal static class SimdMath
     private static double Widen(Vector512<float> v)
         => Vector512.Sum(Vector512.WidenLower(v) + Vector512.WidenUpper(v));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Widen(Vector256<float> v)
+        => Vector256.Sum(Vector256.WidenLower(v) + Vector256.WidenUpper(v));
+
+    /// <summary>Whether the loops below take their 256-bit form.</summary>
+    private static bool Use256 => !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated;
+
+    /// <summary>8 floats at r + i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Load8(ref float r, int i) => Vector256.LoadUnsafe(ref r, (nuint)i);
+
     /// <summary>y[i] = op(x[i]) for i in [start, end); x and y may be the same array.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 first calls
     public static void Map<T>(T op, float[] x, float[] y, int start, int end) where T : struct, IUnaryMap
@@ -52,7 +66,10 @@ internal static class SimdMath
         ref float rx = ref At(x);
         ref float ry = ref At(y);
         int i = start;
-        for (; i <= end - W; i += W) Store(op.Apply(Load(ref rx, i)), ref ry, i);
+        if (Use256)
+            for (; i <= end - 8; i += 8) op.Apply(Load8(ref rx, i)).StoreUnsafe(ref ry, (nuint)i);
+        else
+            for (; i <= end - W; i += W) Store(op.Apply(Load(ref rx, i)), ref ry, i);
         for (; i < end; i++) Unsafe.Add(ref ry, i) = op.Apply(Unsafe.Add(ref rx, i));
     }
 
@@ -64,7 +81,10 @@ internal static class SimdMath
         ref float rb = ref At(b);
         ref float ry = ref At(y);
         int i = start;
-        for (; i <= end - W; i += W) Store(op.Apply(Load(ref ra, i), Load(ref rb, i)), ref ry, i);
+        if (Use256)
+            for (; i <= end - 8; i += 8) op.Apply(Load8(ref ra, i), Load8(ref rb, i)).StoreUnsafe(ref ry, (nuint)i);
+        else
+            for (; i <= end - W; i += W) Store(op.Apply(Load(ref ra, i), Load(ref rb, i)), ref ry, i);
         for (; i < end; i++) Unsafe.Add(ref ry, i) = op.Apply(Unsafe.Add(ref ra, i), Unsafe.Add(ref rb, i));
     }
 
@@ -75,6 +95,19 @@ internal static class SimdMath
         ref float r = ref At(x);
         double total = 0;
         int i = start;
+        while (Use256 && end - i >= 32)
+        {
+            int stop = i + Math.Min(FlushBlock, (end - i) / 32 * 32);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i < stop; i += 32)
+            {
+                a0 += Load8(ref r, i);
+                a1 += Load8(ref r, i + 8);
+                a2 += Load8(ref r, i + 16);
+                a3 += Load8(ref r, i + 24);
+            }
+            total += Widen((a0 + a1) + (a2 + a3));
+        }
         while (end - i >= 4 * W)
         {
             int stop = i + Math.Min(FlushBlock, (end - i) / (4 * W) * (4 * W));
@@ -100,6 +133,20 @@ internal static class SimdMath
         var s = Vector512.Create(shift);
         double total = 0;
         int i = start;
+        while (Use256 && end - i >= 32)
+        {
+            var s8 = Vector256.Create(shift);
+            int stop = i + Math.Min(FlushBlock, (end - i) / 32 * 32);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i < stop; i += 32)
+            {
+                var d0 = Load8(ref r, i) - s8; a0 = Vector256.FusedMultiplyAdd(d0, d0, a0);
+                var d1 = Load8(ref r, i + 8) - s8; a1 = Vector256.FusedMultiplyAdd(d1, d1, a1);
+                var d2 = Load8(ref r, i + 16) - s8; a2 = Vector256.FusedMultiplyAdd(d2, d2, a2);
+                var d3 = Load8(ref r, i + 24) - s8; a3 = Vector256.FusedMultiplyAdd(d3, d3, a3);
+            }
+            total += Widen((a0 + a1) + (a2 + a3));
+        }
         while (end - i >= 4 * W)
         {
             int stop = i + Math.Min(FlushBlock, (end - i) / (4 * W) * (4 * W));
@@ -158,6 +205,23 @@ internal static class SimdMath
         var s = Vector512.Create(shift);
         double s1 = 0, s2 = 0;
         int i = start;
+        while (Use256 && end - i >= 16)
+        {
+            // Two 8-lane accumulators: half the block keeps each lane's float sum at 32 terms.
+            var s8 = Vector256.Create(shift);
+            int stop = i + Math.Min(FlushBlock / 2, (end - i) / 16 * 16);
+            Vector256<float> a0 = default, a1 = default, q0 = default, q1 = default;
+            for (; i < stop; i += 16)
+            {
+                var g0 = Load8(ref rd, i);
+                var g1 = Load8(ref rd, i + 8);
+                a0 += g0; a1 += g1;
+                q0 = Vector256.FusedMultiplyAdd(g0, Load8(ref rx, i) - s8, q0);
+                q1 = Vector256.FusedMultiplyAdd(g1, Load8(ref rx, i + 8) - s8, q1);
+            }
+            s1 += Widen(a0 + a1);
+            s2 += Widen(q0 + q1);
+        }
         while (end - i >= 2 * W)
         {
             int stop = i + Math.Min(FlushBlock, (end - i) / (2 * W) * (2 * W));
