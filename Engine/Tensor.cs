@@ -128,19 +128,29 @@ public sealed class Tensor : IDisposable
     internal void MarkModified() => Version++;
 
     /// <summary>Back-propagates from this one-element tensor (seed 1) into the leaves' <see cref="Grad"/>.</summary>
-    public void Backward()
+    public void Backward() => Backward(releaseIntermediates: false);
+
+    /// <summary>
+    /// Back-propagates from this one-element tensor. With <paramref name="releaseIntermediates"/>, every
+    /// intermediate result of the recorded graph that a scope owns (not <see cref="Keep"/>-ed, not this
+    /// tensor) is disposed as soon as the last backward rule that reads it has run, as PyTorch frees a
+    /// graph's saved tensors during backward: the peak memory of a training step is then the forward's
+    /// activations plus the gradients in flight, not both in full. Reading such an intermediate (say, a
+    /// network output) after this backward is an error naming the disposed tensor: read or Keep() it first.
+    /// </summary>
+    public void Backward(bool releaseIntermediates)
     {
         if (Length != 1)
             throw new InvalidOperationException($"backward: called on a tensor of shape {Format(_shape)}; without an explicit gradient it must hold one element.");
-        Autograd.Backward(this, null);
+        Autograd.Backward(this, null, releaseIntermediates);
     }
 
-    /// <summary>Back-propagates with an explicit upstream gradient of this tensor's shape.</summary>
+    /// <summary>Back-propagates <paramref name="gradient"/> (the upstream gradient, same shape as this tensor).</summary>
     public void Backward(Tensor gradient)
     {
         if (!gradient.ShapeSpan.SequenceEqual(_shape))
             throw new ArgumentException($"backward: gradient {Format(gradient._shape)} does not match tensor {Format(_shape)}.");
-        Autograd.Backward(this, gradient);
+        Autograd.Backward(this, gradient, releaseIntermediates: false);
     }
 
     /// <summary>Drops the accumulated gradient (its buffer goes back to the pool), like set_to_none.</summary>

@@ -62,9 +62,12 @@ public static class Autograd
     /// <summary>
     /// Back-propagates from <paramref name="root"/>. <paramref name="seed"/> is its upstream
     /// gradient (ones when null). Gradients of intermediate tensors are freed as soon as their node
-    /// has run; leaves keep theirs in <see cref="Tensor.Grad"/>, summed with what was there.
+    /// has run; leaves keep theirs in <see cref="Tensor.Grad"/>, summed with what was there. With
+    /// <paramref name="releaseIntermediates"/>, a node's scope-owned output is freed right after the node's own
+    /// rule has run: the nodes that read it as an input were created later, so (reverse creation order) they
+    /// have all run already, and the rules of the nodes still to run were created before it existed.
     /// </summary>
-    internal static void Backward(Tensor root, Tensor? seed)
+    internal static void Backward(Tensor root, Tensor? seed, bool releaseIntermediates)
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException($"backward: tensor {root} does not require a gradient (no input of the computation requires one, or it was computed under Autograd.NoGrad()).");
@@ -118,6 +121,7 @@ public static class Autograd
             foreach (var g in dxs)
                 if (g is not null && !held.Contains(g)) g.Dispose();
             if (!held.Contains(dy)) dy.Dispose();
+            if (releaseIntermediates && !ReferenceEquals(node.Output, root) && node.Output.Scope is not null) node.Output.Dispose();
         }
     }
 

@@ -85,7 +85,7 @@ public sealed class SyntheticTrainingStep : IDisposable
         _optimizer.ZeroGrad();
         var loss = TrainingLoss.Compute(tasks, Network.Forward(input), targets, eta: 1f);
         double forward = Lap();
-        loss.Total.Backward();
+        loss.Total.Backward(releaseIntermediates: true);
         double backward = Lap();
         _optimizer.Step();
         float value = loss.Total.Item();

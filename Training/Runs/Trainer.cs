@@ -232,7 +232,7 @@ public sealed class Trainer : IDisposable
         }
         values[0] = loss.Total.Item();
         if (!double.IsFinite(values[0])) throw new TrainingDivergedException(_step + 1, $"the total loss is {values[0]}");
-        loss.Total.Backward();
+        loss.Total.Backward(releaseIntermediates: true);
         CheckGradients();
         _optimizer.Step();
         _schedule.Step();
