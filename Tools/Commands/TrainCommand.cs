@@ -50,6 +50,13 @@ public static class TrainCommand
             cts.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // kill, systemd, docker stop and batch schedulers send SIGTERM (background jobs ignore SIGINT): checkpoint then too.
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true;
+                cts.Cancel();
+            });
         try
         {
             TrainingResult result = null!;
