@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
@@ -55,59 +55,22 @@ public static class PyTorchReference
         yield return "python3";
     }
 
-    /// <summary>Returns null (with the reason) when no Python with torch is available.</summary>
+    /// <summary>Runs pytorch_ops.py (<see cref="PyTorchScript"/>); returns null (with the reason) when no Python with torch is available.</summary>
     public static Result? TryRun(string device, int threads, int batch, int size, bool tf32, out string? whyNot, string? only = null)
     {
-        string script = Path.Combine(AppContext.BaseDirectory, "Bench", "pytorch_ops.py");
-        if (!File.Exists(script)) { whyNot = $"script not found: {script}"; return null; }
-        whyNot = "no Python with torch found (set ILGPUSAT_PYTHON, or apt-get install python3-torch)";
-        foreach (var python in Candidates())
+        var args = new List<string> { "--device", device, "--batch", batch.ToString(CultureInfo.InvariantCulture), "--size", size.ToString(CultureInfo.InvariantCulture) };
+        if (threads > 0) args.AddRange(["--threads", threads.ToString(CultureInfo.InvariantCulture)]);
+        if (tf32) args.Add("--tf32");
+        if (only is not null) args.AddRange(["--only", only]);
+        using var doc = PyTorchScript.TryRun("pytorch_ops.py", args, device, out whyNot);
+        if (doc is null) return null;
+        var rows = new Dictionary<string, (double, string?)>();
+        foreach (var r in doc.RootElement.GetProperty("rows").EnumerateArray())
         {
-            var psi = new ProcessStartInfo(python)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { script, "--device", device, "--batch", batch.ToString(), "--size", size.ToString() })
-                psi.ArgumentList.Add(a);
-            if (threads > 0) { psi.ArgumentList.Add("--threads"); psi.ArgumentList.Add(threads.ToString()); }
-            if (tf32) psi.ArgumentList.Add("--tf32");
-            if (only is not null) { psi.ArgumentList.Add("--only"); psi.ArgumentList.Add(only); }
-            if (device == "cpu")
-                foreach (var (name, value) in MatchingTorchIsa())
-                    if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name))) psi.Environment[name] = value;
-            Process? p;
-            try { p = Process.Start(psi); }
-            catch (System.ComponentModel.Win32Exception) { continue; }
-            if (p is null) continue;
-            var stderrTask = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            string stderr = stderrTask.Result;
-            if (p.ExitCode != 0)
-            {
-                whyNot = $"{python} {Path.GetFileName(script)} failed: {LastLine(stderr)}";
-                if (stderr.Contains("No module named 'torch'")) continue;
-                return null;
-            }
-            using var doc = JsonDocument.Parse(stdout);
-            var rows = new Dictionary<string, (double, string?)>();
-            foreach (var r in doc.RootElement.GetProperty("rows").EnumerateArray())
-            {
-                string? form = r.TryGetProperty("form", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-                rows[r.GetProperty("name").GetString()!] = (r.GetProperty("median_ms").GetDouble(), form);
-            }
-            whyNot = null;
-            string? Isa(string key) => doc.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            return new Result(doc.RootElement.GetProperty("torch").GetString() ?? "?", rows, Isa("aten_isa"), Isa("onednn_isa"));
+            string? form = r.TryGetProperty("form", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            rows[r.GetProperty("name").GetString()!] = (r.GetProperty("median_ms").GetDouble(), form);
         }
-        return null;
-    }
-
-    private static string LastLine(string s)
-    {
-        var lines = s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? "(no output)" : lines[^1];
+        string? Isa(string key) => doc.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        return new Result(doc.RootElement.GetProperty("torch").GetString() ?? "?", rows, Isa("aten_isa"), Isa("onednn_isa"));
     }
 }
