@@ -117,6 +117,30 @@ public sealed partial class CudaBackend : Backend
     /// <summary>Bytes held by the pool (in use plus idle).</summary>
     public long PooledBytes => _pool.TotalBytes;
 
+    /// <summary>
+    /// Free device memory (cuMemGetInfo) plus the pool's idle allocations, which new buffers reuse first. On
+    /// the simulator (ILGPU's CPU accelerator, host memory) the GC's estimate of free host memory.
+    /// </summary>
+    public override long AvailableBytes
+    {
+        get
+        {
+            ThrowIfDisposed();
+            long free;
+            if (_accelerator is CudaAccelerator cu)
+            {
+                try { free = cu.GetFreeMemory(); }
+                catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure("available memory", "", e); }
+            }
+            else
+            {
+                var info = GC.GetGCMemoryInfo();
+                free = Math.Max(0, info.TotalAvailableMemoryBytes - info.MemoryLoadBytes);
+            }
+            return free + _pool.IdleBytes;
+        }
+    }
+
     public override void Upload(ReadOnlySpan<float> source, DeviceBuffer destination)
     {
         var view = View(destination, "upload", "destination");
@@ -296,6 +320,20 @@ public sealed partial class CudaBackend : Backend
         private long _totalBytes;
 
         public long TotalBytes => Interlocked.Read(ref _totalBytes);
+
+        /// <summary>Bytes of the pooled allocations no buffer uses now.</summary>
+        public long IdleBytes
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    long sum = 0;
+                    foreach (var (size, stack) in _idle) sum += size * stack.Count * sizeof(float);
+                    return sum;
+                }
+            }
+        }
 
         public static long SizeClass(long n)
         {
