@@ -102,8 +102,8 @@ public sealed partial class CudaBackend
         }
         else
         {
-            if ((long)launch.Splits * len >= int.MaxValue / 2)
-                throw new ArgumentException($"{op}: {launch.Splits} split-K slices of {len} weights exceed 32-bit indexing.");
+            if ((long)launch.Splits * len > MaxElements)
+                throw new ArgumentException($"{op}: {launch.Splits} split-K slices of {len} weights exceed the 32-bit indexing limit of {MaxElements} (2^30) floats.");
             // Disposed (back to the pool) before the kernels finish: safe, as every later use of the memory
             // is queued on the same in-order stream.
             using var partial = Allocate((long)launch.Splits * len);

@@ -239,7 +239,7 @@ public sealed partial class CudaBackend : Backend
     /// <summary>An element count as an int, or a clear error for tensors beyond 32-bit indexing.</summary>
     internal static int Count(string op, long n)
     {
-        if (n > MaxElements) throw new ArgumentException($"{op}: {n} elements exceed the CUDA kernels' limit of {MaxElements} per tensor; split the batch.");
+        if (n > MaxElements) throw new ArgumentException($"{op}: {n} elements exceed the CUDA kernels' 32-bit indexing limit of {MaxElements} (2^30) floats per tensor; split the batch or use smaller tiles.");
         return (int)n;
     }
 

@@ -198,6 +198,32 @@ public class ConvTests
             CpuRun(g.WeightLength, (b, xc, _, dyc, o) => b.Conv2dBackwardWeight(xc, dyc, g, o, null))), Is.LessThanOrEqualTo(Tolerance), "backward weight");
     }
 
+    [TestCase("conv2d_fused_prelu")]
+    [TestCase("conv2d_fused_relu_affine")]
+    public void FusedConvolutionSelfTestMatchesCpuBackend(string op)
+    {
+        using var cpu = new ILGpuSat.Kernels.Cpu.CpuBackend();
+        var row = KernelSelfTest.RunOp(op, _gpu, cpu, new SelfTestShape(2, 3, 6, 5));
+        Assert.That(row, Is.Not.Null);
+        Assert.That(row!.Error, Is.Null, row.Error);
+        Assert.That(row.Pass, Is.True, $"{op}: max relative error {row.MaxRelError}");
+    }
+
+    [Test]
+    public void TheConvolutionGuardAgreesWithTheTensorLimit()
+    {
+        // Exactly 2^30 floats is the backend's per-tensor limit and allowed by both guards; one row more is not.
+        var atLimit = new Conv2dGeometry(1, 1, 32768, 32768, 1, 1, 1);
+        Assert.That(atLimit.InputLength, Is.EqualTo(CudaBackend.MaxElements));
+        Assert.DoesNotThrow(() => ILGpuSat.Kernels.Cuda.Conv.ConvGemmPlan.CheckIndexRange("conv2d", atLimit));
+        Assert.DoesNotThrow(() => CudaBackend.Count("conv2d", atLimit.InputLength));
+        var over = atLimit with { InH = 32769 };
+        var e = Assert.Throws<ArgumentException>(() => ILGpuSat.Kernels.Cuda.Conv.ConvGemmPlan.CheckIndexRange("conv2d", over));
+        Assert.That(e!.Message, Does.Contain("1073741824").And.Contain("2^30"));
+        e = Assert.Throws<ArgumentException>(() => CudaBackend.Count("softmax", over.InputLength));
+        Assert.That(e!.Message, Does.Contain("1073741824").And.Contain("2^30"));
+    }
+
     [Test]
     public void BadInputIsRejectedWithTheOpName()
     {
