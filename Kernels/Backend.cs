@@ -66,6 +66,13 @@ public abstract class Backend : IDisposable
 
     internal void CountReleased(long floats) => Interlocked.Add(ref _bytesInUse, -floats * sizeof(float));
 
+    /// <summary>
+    /// Bytes this backend can still hand out for new buffers, for callers that size their work to memory
+    /// (the enhancer's tiles). CUDA: free device memory plus the idle pool; CPU: what the GC reports available,
+    /// less the buffers alive. An estimate at the time of the call, not a reservation.
+    /// </summary>
+    public abstract long AvailableBytes { get; }
+
     // ---- memory -------------------------------------------------------------------------------
 
     /// <summary>A buffer of <paramref name="length"/> floats from the pool; contents undefined.</summary>
@@ -138,6 +145,11 @@ public abstract class Backend : IDisposable
     public abstract void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, Conv2dGeometry g, DeviceBuffer dx);
     /// <summary>dw (OIHW) and, when given, dbias; both overwritten.</summary>
     public abstract void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, Conv2dGeometry g, DeviceBuffer dw, DeviceBuffer? dbias);
+    /// <summary>
+    /// Inference convolution: y = epilogue(conv2d(x, w)) with bias, activation and optional post-affine applied
+    /// as each output tile is stored (<see cref="ConvEpilogue"/>). Forward only: there is no backward.
+    /// </summary>
+    public abstract void Conv2dFused(DeviceBuffer x, DeviceBuffer w, Conv2dGeometry g, in ConvEpilogue epilogue, DeviceBuffer y);
 
     // ---- layout --------------------------------------------------------------------------------
 

@@ -55,10 +55,12 @@ public sealed class Liu2018 : SatNetwork
     private readonly Sequential? _feedback;
     private readonly SrEncoder? _encoder;
     private readonly SrStream? _decoder1, _decoder2, _decoder3;
+    private readonly Func<LayerFactory, Liu2018> _rebuild;
 
     private Liu2018(LayerFactory nn, bool colorBranch, bool srBranch, double trunkWidth, double srWidth)
     {
         ArgumentNullException.ThrowIfNull(nn);
+        _rebuild = other => new Liu2018(other, colorBranch, srBranch, trunkWidth, srWidth);
         int stemChannels = Widths.Scale(32, srWidth);
         if (srBranch)
             _stem = RegisterModule("stem", new Sequential(ConvBlock.Cbp(nn, 1, stemChannels), ConvBlock.Cbp(nn, stemChannels, stemChannels)));
@@ -91,6 +93,9 @@ public sealed class Liu2018 : SatNetwork
     public static Liu2018 ColorOnly(LayerFactory nn, Liu2018ColorConfig config) => new(nn, true, false, config.Width, 1);
 
     public override NetworkInput Input => NetworkInput.BicubicUpsampled;
+
+    /// <summary>Its ConvBlocks and trunk fold themselves (see <see cref="InferenceFolding"/>).</summary>
+    internal override SatNetwork Rebuild(LayerFactory nn) => _rebuild(nn);
 
     public override NetworkTasks Tasks { get; }
 

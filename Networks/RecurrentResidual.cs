@@ -34,7 +34,7 @@ public sealed record RecurrentResidualConfig(double Width = 1, int Recursions = 
 /// normalise every recursion with statistics none of them had in training. s is fixed (0.1 by default), not
 /// learned. The global skip adds the bicubic input to the output, as liu2018's Eq. 4 does.
 /// </summary>
-public sealed class RecurrentResidual : SatNetwork
+public sealed class RecurrentResidual : SatNetwork, IInferenceFoldable
 {
     private readonly ConvBlock _head;
     private readonly Conv2d _conv1, _conv2;
@@ -42,12 +42,15 @@ public sealed class RecurrentResidual : SatNetwork
     private readonly (BatchNorm2d Bn1, BatchNorm2d Bn2)[] _norms;
     private readonly Conv2d _tail;
     private readonly float _scale;
+    private readonly RecurrentResidualConfig _config;
+    private (FusedConv2d First, FusedConv2d Second)[]? _folded;
 
     public RecurrentResidual(LayerFactory nn, RecurrentResidualConfig config)
     {
         ArgumentNullException.ThrowIfNull(nn);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
+        _config = config;
         int c = Widths.Scale(64, config.Width);
         _scale = (float)config.ResidualScale;
         _head = RegisterModule("head", ConvBlock.Cbp(nn, 1, c));
@@ -69,12 +72,54 @@ public sealed class RecurrentResidual : SatNetwork
     {
         CheckInput(input);
         var h = _head.Forward(input);
+        if (!Training && _folded is not null)
+        {
+            foreach (var (first, second) in _folded) h = F.Add(h, second.Forward(first.Forward(h)));
+            return new NetworkOutput(F.Add(input, _tail.Forward(h)), null, null);
+        }
         foreach (var (bn1, bn2) in _norms)
         {
             var r = bn2.Forward(_conv2.Forward(_prelu.Forward(bn1.Forward(_conv1.Forward(h)))));
             h = F.Add(h, F.Mul(r, _scale));
         }
         return new NetworkOutput(F.Add(input, _tail.Forward(h)), null, null);
+    }
+
+    internal override SatNetwork Rebuild(LayerFactory nn) => new RecurrentResidual(nn, _config);
+
+    /// <summary>
+    /// The shared weights meet a different batch norm in every recursion, so folding gives each recursion its
+    /// own pair of convolutions (B x 2 weight copies): conv1 + bn1 + PReLU fused, and conv2 + bn2 with the
+    /// residual scale s folded in as well (r * s), no activation.
+    /// </summary>
+    void IInferenceFoldable.FoldForInference()
+    {
+        DisposeFolded();
+        var backend = _conv1.Weight.Backend;
+        float[] w1 = _conv1.Weight.ToArray(), w2 = _conv2.Weight.ToArray();
+        _folded = _norms.Select(n =>
+        {
+            var first = InferenceFolding.FuseConv(backend, w1, _conv1.Weight.Shape, null, n.Bn1, _prelu, 1, _conv1.Padding, 1);
+            var (s, t) = InferenceFolding.BatchNormAffine(n.Bn2);
+            for (int o = 0; o < s.Length; o++) { s[o] *= _scale; t[o] *= _scale; }
+            int outC = _conv2.Weight.Size(0);
+            var second = new FusedConv2d(Tensor.FromArray(InferenceFolding.ScaleOutputChannels(w2, outC, s), _conv2.Weight.Shape, backend),
+                Tensor.FromArray(t, [outC], backend), Kernels.ConvActivation.None, padding: _conv2.Padding);
+            return (first, second);
+        }).ToArray();
+    }
+
+    private void DisposeFolded()
+    {
+        if (_folded is null) return;
+        foreach (var (a, b) in _folded) { a.Dispose(); b.Dispose(); }
+        _folded = null;
+    }
+
+    public override void Dispose()
+    {
+        DisposeFolded();
+        base.Dispose();
     }
 
     /// <summary>The residual unit's shared weights: conv1, prelu, conv2 (3x3, no bias: each is followed by a batch norm).</summary>

@@ -43,12 +43,14 @@ public sealed class RegressionEd : SatNetwork
     private readonly ConvBlock[] _decoder;
     private readonly Conv2d _headL, _headAb;
     private readonly BicubicUpsampler _bicubic;
+    private readonly RegressionEdConfig _config;
 
     public RegressionEd(LayerFactory nn, RegressionEdConfig config)
     {
         ArgumentNullException.ThrowIfNull(nn);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
+        _config = config;
         float slope = (float)config.LeakySlope;
         int channels = 1;
         _encoder = RegisterModule("encoder", new Sequential());
@@ -95,6 +97,9 @@ public sealed class RegressionEd : SatNetwork
         var sr = F.Add(_bicubic.Forward(input), _headL.Forward(d));
         return new NetworkOutput(sr, null, _headAb.Forward(d));
     }
+
+    /// <summary>Every block is a ConvBlock (folded by itself); the heads have no activation to fuse.</summary>
+    internal override SatNetwork Rebuild(LayerFactory nn) => new RegressionEd(nn, _config);
 
     public override void Dispose()
     {

@@ -77,6 +77,11 @@ public abstract class SatNetwork : Module
 
     public abstract NetworkOutput Forward(Tensor input);
 
+    /// <summary>A fresh network of the same architecture and configuration on <paramref name="nn"/>'s backend
+    /// (weights from <paramref name="nn"/>, to be overwritten), or null when the type cannot say how it was built.
+    /// <see cref="InferenceFolding.FoldForInference"/> folds such a copy.</summary>
+    internal virtual SatNetwork? Rebuild(LayerFactory nn) => null;
+
     /// <summary>Throws unless <paramref name="input"/> is [N, 1, h, w] with h and w multiples of <see cref="SizeMultiple"/>.</summary>
     protected void CheckInput(Tensor input)
     {

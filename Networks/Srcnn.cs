@@ -25,17 +25,20 @@ public sealed record SrcnnConfig(double Width = 1) : ModelConfig
 /// initial scale is gone after a step anyway. He in the rectified layers keeps the signal at unit scale from the
 /// start; the small last layer keeps the untrained output near 0 (mid-grey) instead of noise of unit scale.
 /// </summary>
-public sealed class Srcnn : SatNetwork
+public sealed class Srcnn : SatNetwork, IInferenceFoldable
 {
     public const float PaperInitStd = 1e-3f;
 
     private readonly Conv2d _conv1, _conv2, _conv3;
+    private readonly SrcnnConfig _config;
+    private FusedConv2d? _fused1, _fused2;
 
     public Srcnn(LayerFactory nn, SrcnnConfig config)
     {
         ArgumentNullException.ThrowIfNull(nn);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
+        _config = config;
         int c64 = Widths.Scale(64, config.Width), c32 = Widths.Scale(32, config.Width);
         _conv1 = RegisterModule("conv1", nn.Conv2d(1, c64, 9, padding: 4));
         _conv2 = RegisterModule("conv2", nn.Conv2d(c64, c32, 5, padding: 2));
@@ -53,8 +56,31 @@ public sealed class Srcnn : SatNetwork
     public override NetworkOutput Forward(Tensor input)
     {
         CheckInput(input);
+        if (!Training && _fused1 is not null && _fused2 is not null)
+            return new NetworkOutput(_conv3.Forward(_fused2.Forward(_fused1.Forward(input))), null, null);
         var h = F.Relu(_conv1.Forward(input));
         h = F.Relu(_conv2.Forward(h));
         return new NetworkOutput(_conv3.Forward(h), null, null);
+    }
+
+    internal override SatNetwork Rebuild(LayerFactory nn) => new Srcnn(nn, _config);
+
+    /// <summary>No batch norm to fold: conv1 and conv2 get their ReLU in the convolution's epilogue.</summary>
+    void IInferenceFoldable.FoldForInference()
+    {
+        _fused1?.Dispose();
+        _fused2?.Dispose();
+        _fused1 = Fuse(_conv1);
+        _fused2 = Fuse(_conv2);
+    }
+
+    private static FusedConv2d Fuse(Conv2d c) => InferenceFolding.FuseConv(c.Weight.Backend, c.Weight.ToArray(), c.Weight.Shape, c.Bias?.ToArray(),
+        null, new ReLU(), c.Stride, c.Padding, c.Dilation);
+
+    public override void Dispose()
+    {
+        _fused1?.Dispose();
+        _fused2?.Dispose();
+        base.Dispose();
     }
 }

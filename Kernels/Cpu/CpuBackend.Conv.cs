@@ -21,6 +21,29 @@ public sealed partial class CpuBackend
             ConvForward.Run(px, pw, pb, ConvShape.Forward(g), g.N, g.OutC, py, Threads);
     }
 
+    public override unsafe void Conv2dFused(DeviceBuffer x, DeviceBuffer w, Conv2dGeometry g, in ConvEpilogue epilogue, DeviceBuffer y)
+    {
+        using var _ = Profile("conv2d_fused", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
+        const string op = "cpu conv2d fused";
+        g.Validate(op);
+        epilogue.Validate(op, g.OutC);
+        CheckLength(op, "x", x, g.InputLength);
+        CheckLength(op, "weight", w, g.WeightLength);
+        CheckLength(op, "y", y, g.OutputLength);
+        var e = epilogue;
+        fixed (float* px = HostArray(x))
+        fixed (float* pw = HostArray(w))
+        fixed (float* pb = e.Bias == null ? null : HostArray(e.Bias))
+        fixed (float* pa = e.PreluWeight == null ? null : HostArray(e.PreluWeight))
+        fixed (float* ps = e.PostScale == null ? null : HostArray(e.PostScale))
+        fixed (float* pt = e.PostShift == null ? null : HostArray(e.PostShift))
+        fixed (float* py = HostArray(y))
+        {
+            var act = new ActivationEpilogue(e.Activation, e.NegativeSlope, pa, (int)(e.PreluWeight?.Length ?? 0), ps, pt);
+            ConvForward.Run(px, pw, pb, ConvShape.Forward(g), g.N, g.OutC, py, Threads, act);
+        }
+    }
+
     public override unsafe void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, Conv2dGeometry g, DeviceBuffer dx)
     {
         using var _ = Profile("conv2d_bwd_data", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));

@@ -57,6 +57,23 @@ public sealed partial class CpuBackend : Backend
         }
     }
 
+    /// <summary>
+    /// The GC's view of free memory (its limit, the machine's RAM or the container's, less the memory in use
+    /// at the last collection) plus this backend's idle pooled arrays, which new buffers reuse first.
+    /// </summary>
+    public override long AvailableBytes
+    {
+        get
+        {
+            var info = GC.GetGCMemoryInfo();
+            long free = Math.Max(0, info.TotalAvailableMemoryBytes - info.MemoryLoadBytes);
+            long pooled = 0;
+            lock (_poolLock)
+                foreach (var (length, stack) in _pool) pooled += (long)length * stack.Count * sizeof(float);
+            return free + pooled;
+        }
+    }
+
     /// <summary>Drops every pooled array (memory goes back to the GC).</summary>
     public void TrimPool()
     {

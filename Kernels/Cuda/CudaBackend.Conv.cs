@@ -23,19 +23,30 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Inference block conv -> batch norm (eval) -> PReLU in one kernel:
-    /// y = PReLU((conv2d(x, w) + bias) * bnScale + bnShift), each term optional. bnScale/bnShift are the
-    /// folded statistics (gamma / sqrt(var + eps), beta - mean * that); preluWeight has 1 or OutC entries.
+    /// Inference convolution with bias, activation and post-affine in the GEMM's epilogue (see
+    /// <see cref="ConvEpilogue"/>): ReLU and LeakyReLU are a constant slope, PReLU reads its weight, and a
+    /// post-affine after ReLU (Zhang's conv, ReLU, BN) is written as v*scale + shift clamped at shift.
     /// </summary>
-    public void Conv2dFused(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer? bnScale, DeviceBuffer? bnShift,
-        DeviceBuffer? preluWeight, Conv2dGeometry g, DeviceBuffer y)
+    public override void Conv2dFused(DeviceBuffer x, DeviceBuffer w, Conv2dGeometry g, in ConvEpilogue epilogue, DeviceBuffer y)
     {
-        using var _ = Profile("conv2d_fused", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
-        ConvForward("conv2d_fused", x, w, bias, bnScale, bnShift, preluWeight, g, y);
+        const string op = "conv2d_fused";
+        using var _ = Profile(op, g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
+        g.Validate(op);
+        epilogue.Validate(op, g.OutC);
+        var e = epilogue;
+        var (preluMode, slope) = e.Activation switch
+        {
+            ConvActivation.PRelu => (e.PreluWeight!.Length == 1 ? 1 : 2, 0f),
+            ConvActivation.LeakyRelu => (3, e.NegativeSlope),
+            ConvActivation.Relu when e.PostScale is null && e.PostShift is null => (3, 0f),
+            _ => (0, 0f),
+        };
+        bool clamp = e.Activation == ConvActivation.Relu && (e.PostScale is not null || e.PostShift is not null);
+        ConvForward(op, x, w, e.Bias, e.PostScale, e.PostShift, e.PreluWeight, g, y, preluMode, slope, clamp);
     }
 
-    private void ConvForward(string op, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer? bnScale, DeviceBuffer? bnShift,
-        DeviceBuffer? preluWeight, Conv2dGeometry g, DeviceBuffer y)
+    private void ConvForward(string op, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer? scale, DeviceBuffer? shift,
+        DeviceBuffer? preluWeight, Conv2dGeometry g, DeviceBuffer y, int preluMode = 0, float slope = 0f, bool clampAtShift = false)
     {
         g.Validate(op);
         ConvGemmPlan.CheckIndexRange(op, g);
@@ -43,23 +54,17 @@ public sealed partial class CudaBackend
         var wv = View(w, op, "weight", g.WeightLength);
         var yv = View(y, op, "y", g.OutputLength);
         var bv = bias is null ? yv : View(bias, op, "bias", g.OutC);
-        var sv = bnScale is null ? yv : View(bnScale, op, "bnScale", g.OutC);
-        var tv = bnShift is null ? yv : View(bnShift, op, "bnShift", g.OutC);
-        int preluMode = 0;
-        var pv = yv;
-        if (preluWeight is not null)
-        {
-            if (preluWeight.Length != 1 && preluWeight.Length != g.OutC)
-                throw new ArgumentException($"{op}: PReLU weight holds {preluWeight.Length} floats; it must be 1 (shared) or OutC = {g.OutC}.");
-            pv = View(preluWeight, op, "preluWeight");
-            preluMode = preluWeight.Length == 1 ? 1 : 2;
-        }
+        var sv = scale is null ? yv : View(scale, op, "scale", g.OutC);
+        var tv = shift is null ? yv : View(shift, op, "shift", g.OutC);
+        var pv = preluWeight is null ? yv : View(preluWeight, op, "preluWeight");
         var launch = ConvGemmPlan.Forward(g);
         var p = launch.Params;
         p.HasBias = bias is null ? 0 : 1;
-        p.HasScale = bnScale is null ? 0 : 1;
-        p.HasShift = bnShift is null ? 0 : 1;
+        p.HasScale = scale is null ? 0 : 1;
+        p.HasShift = shift is null ? 0 : 1;
         p.PreluMode = preluMode;
+        p.Slope = slope;
+        p.ClampAtShift = clampAtShift ? 1 : 0;
         RunConvGemm(op, g, launch with { Params = p }, wv, xv, yv, bv, sv, tv, pv);
     }
 
@@ -97,8 +102,8 @@ public sealed partial class CudaBackend
         }
         else
         {
-            if ((long)launch.Splits * len >= int.MaxValue / 2)
-                throw new ArgumentException($"{op}: {launch.Splits} split-K slices of {len} weights exceed 32-bit indexing.");
+            if ((long)launch.Splits * len > MaxElements)
+                throw new ArgumentException($"{op}: {launch.Splits} split-K slices of {len} weights exceed the 32-bit indexing limit of {MaxElements} (2^30) floats.");
             // Disposed (back to the pool) before the kernels finish: safe, as every later use of the memory
             // is queued on the same in-order stream.
             using var partial = Allocate((long)launch.Splits * len);

@@ -117,6 +117,30 @@ public sealed partial class CudaBackend : Backend
     /// <summary>Bytes held by the pool (in use plus idle).</summary>
     public long PooledBytes => _pool.TotalBytes;
 
+    /// <summary>
+    /// Free device memory (cuMemGetInfo) plus the pool's idle allocations, which new buffers reuse first. On
+    /// the simulator (ILGPU's CPU accelerator, host memory) the GC's estimate of free host memory.
+    /// </summary>
+    public override long AvailableBytes
+    {
+        get
+        {
+            ThrowIfDisposed();
+            long free;
+            if (_accelerator is CudaAccelerator cu)
+            {
+                try { free = cu.GetFreeMemory(); }
+                catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure("available memory", "", e); }
+            }
+            else
+            {
+                var info = GC.GetGCMemoryInfo();
+                free = Math.Max(0, info.TotalAvailableMemoryBytes - info.MemoryLoadBytes);
+            }
+            return free + _pool.IdleBytes;
+        }
+    }
+
     public override void Upload(ReadOnlySpan<float> source, DeviceBuffer destination)
     {
         var view = View(destination, "upload", "destination");
@@ -215,7 +239,7 @@ public sealed partial class CudaBackend : Backend
     /// <summary>An element count as an int, or a clear error for tensors beyond 32-bit indexing.</summary>
     internal static int Count(string op, long n)
     {
-        if (n > MaxElements) throw new ArgumentException($"{op}: {n} elements exceed the CUDA kernels' limit of {MaxElements} per tensor; split the batch.");
+        if (n > MaxElements) throw new ArgumentException($"{op}: {n} elements exceed the CUDA kernels' 32-bit indexing limit of {MaxElements} (2^30) floats per tensor; split the batch or use smaller tiles.");
         return (int)n;
     }
 
@@ -296,6 +320,20 @@ public sealed partial class CudaBackend : Backend
         private long _totalBytes;
 
         public long TotalBytes => Interlocked.Read(ref _totalBytes);
+
+        /// <summary>Bytes of the pooled allocations no buffer uses now.</summary>
+        public long IdleBytes
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    long sum = 0;
+                    foreach (var (size, stack) in _idle) sum += size * stack.Count * sizeof(float);
+                    return sum;
+                }
+            }
+        }
 
         public static long SizeClass(long n)
         {

@@ -76,6 +76,8 @@ public static class KernelSelfTest
         ("conv2d_backward_data", (h, s) => Conv(h, s, "data", Conv3x3(s))),
         ("conv2d_backward_weight", (h, s) => Conv(h, s, "weight", Conv3x3(s))),
         ("conv2d_stride2", (h, s) => Conv(h, s, "forward", Conv3x3(s, stride: 2))),
+        ("conv2d_fused_prelu", (h, s) => FusedConv(h, Conv3x3(s), ConvActivation.PRelu, postAffine: false)),
+        ("conv2d_fused_relu_affine", (h, s) => FusedConv(h, Conv3x3(s, stride: 2), ConvActivation.Relu, postAffine: true)),
         ("conv2d_backward_weight_stride2", (h, s) => Conv(h, s, "weight", Conv3x3(s, stride: 2))),
         ("conv_transpose2d_4x4_stride2", (h, s) => Conv(h, s, "data", Transpose4x4(s))),
         ("conv_transpose2d_4x4_stride2_weight", (h, s) => Conv(h, s, "weight", Transpose4x4(s))),
@@ -286,6 +288,16 @@ public static class KernelSelfTest
             var x = h.In(g.InputLength); var dy = h.In(g.OutputLength); var dw = h.Out(g.WeightLength); var db = h.Out(g.OutC);
             h.Run((b, p) => b.Conv2dBackwardWeight(p(x), p(dy), g, p(dw), p(db)));
         }
+        return null;
+    }
+
+    /// <summary>The inference convolution: bias, per-channel PReLU or ReLU followed by a post-affine (Zhang's conv, ReLU, BN).</summary>
+    private static string? FusedConv(Harness h, Conv2dGeometry g, ConvActivation act, bool postAffine)
+    {
+        var x = h.In(g.InputLength); var w = h.In(g.WeightLength); var bias = h.In(g.OutC); var y = h.Out(g.OutputLength);
+        var slope = h.In(g.OutC); var scale = h.In(g.OutC); var shift = h.In(g.OutC);
+        h.Run((b, p) => b.Conv2dFused(p(x), p(w), g, new ConvEpilogue(p(bias), act, 0f, act == ConvActivation.PRelu ? p(slope) : null,
+            postAffine ? p(scale) : null, postAffine ? p(shift) : null), p(y)));
         return null;
     }
 

@@ -10,11 +10,12 @@ namespace ILGpuSat.Networks.Blocks;
 /// so a block at <c>stem.0</c> has the keys <c>stem.0.conv.weight</c>, <c>stem.0.bn.running_mean</c>,
 /// <c>stem.0.prelu.weight</c>. The convolution has no bias: batch norm's beta takes its place.
 /// </summary>
-public sealed class ConvBlock : Layer
+public sealed class ConvBlock : Layer, IInferenceFoldable
 {
     private readonly Layer _conv;
     private readonly BatchNorm2d _bn;
     private readonly Layer _act;
+    private Layer? _folded;
 
     private ConvBlock(string convName, Layer conv, BatchNorm2d bn, string actName, Layer act)
     {
@@ -61,5 +62,64 @@ public sealed class ConvBlock : Layer
         return new ConvBlock("conv", conv, nn.BatchNorm2d(outChannels), "act", new LeakyReLU(slope));
     }
 
-    public override Tensor Forward(Tensor x) => _act.Forward(_bn.Forward(_conv.Forward(x)));
+    public override Tensor Forward(Tensor x)
+        => !Training && _folded is not null ? _folded.Forward(x) : _act.Forward(_bn.Forward(_conv.Forward(x)));
+
+    /// <summary>
+    /// Eval mode from now on runs one fused convolution: BN folded into the weights and bias, the activation
+    /// in the epilogue. A stride-1 transposed convolution becomes the equivalent convolution first; a strided
+    /// one (the feedback's 4x4 stride-2 upsampling) keeps its transposed convolution with BN folded into its
+    /// weight and bias, followed by the activation as its own op.
+    /// </summary>
+    void IInferenceFoldable.FoldForInference()
+    {
+        _folded?.Dispose();
+        var backend = ConvWeight.Backend;
+        switch (_conv)
+        {
+            case Conv2d c:
+                _folded = InferenceFolding.FuseConv(backend, c.Weight.ToArray(), c.Weight.Shape, c.Bias?.ToArray(), _bn, _act,
+                    c.Stride, c.Padding, c.Dilation);
+                break;
+            case ConvTranspose2d d when d.Stride == 1 && d.OutputPadding == 0 && d.Weight.Size(2) == d.Weight.Size(3):
+                var (w, shape, pad) = InferenceFolding.TransposedAsConv(d);
+                _folded = InferenceFolding.FuseConv(backend, w, shape, d.Bias?.ToArray(), _bn, _act, 1, pad, d.Dilation);
+                break;
+            case ConvTranspose2d d:
+                _folded = new FoldedTransposedBlock(d, _bn, _act);
+                break;
+            default:
+                throw new InvalidOperationException($"ConvBlock: cannot fold a {_conv.GetType().Name}.");
+        }
+    }
+
+    public override void Dispose()
+    {
+        _folded?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>A strided transposed convolution with BN folded into its IOHW weight (output channel = dimension 1) and bias, then the activation.</summary>
+    private sealed class FoldedTransposedBlock : Layer
+    {
+        private readonly Tensor _weight, _bias;
+        private readonly Layer _act;
+        private readonly int _stride, _padding, _outputPadding, _dilation;
+
+        public FoldedTransposedBlock(ConvTranspose2d d, BatchNorm2d bn, Layer act)
+        {
+            var (s, t) = InferenceFolding.BatchNormAffine(bn);
+            float[] w = d.Weight.ToArray();
+            int cin = d.Weight.Size(0), cout = d.Weight.Size(1), taps = d.Weight.Size(2) * d.Weight.Size(3);
+            for (int c = 0; c < cin; c++)
+                for (int o = 0; o < cout; o++)
+                    for (int i = 0; i < taps; i++) w[(c * cout + o) * taps + i] *= s[o];
+            _weight = RegisterBuffer("weight", Tensor.FromArray(w, d.Weight.Shape, d.Weight.Backend));
+            _bias = RegisterBuffer("bias", Tensor.FromArray(InferenceFolding.FoldBias(d.Bias?.ToArray(), s, t), [cout], d.Weight.Backend));
+            _act = act;
+            (_stride, _padding, _outputPadding, _dilation) = (d.Stride, d.Padding, d.OutputPadding, d.Dilation);
+        }
+
+        public override Tensor Forward(Tensor x) => _act.Forward(F.ConvTranspose2d(x, _weight, _bias, _stride, _padding, _outputPadding, _dilation));
+    }
 }

@@ -21,12 +21,13 @@ namespace ILGpuSat.Networks.Blocks;
 /// Initialisation: He normal for ReLU over the fan-in (the transposed convolution over its own fan-in,
 /// in_channels * 16), zero biases; the 1x1 classifier He normal with gain 1, so that initial logits have unit scale.
 /// </summary>
-public sealed class ZhangTrunk : Module
+public sealed class ZhangTrunk : Module, IInferenceFoldable
 {
     public const int Bins = 313;
 
     private readonly Sequential[] _blocks;
     private readonly Conv2d _logits;
+    private Sequential[]? _folded;
 
     public ZhangTrunk(LayerFactory nn, int inChannels, double width)
     {
@@ -55,8 +56,61 @@ public sealed class ZhangTrunk : Module
     /// <summary>conv8's features [N, 256w, H/4, W/4] (after its last ReLU) and the logits [N, 313, H/4, W/4].</summary>
     public (Tensor Features, Tensor Logits) Forward(Tensor x)
     {
-        foreach (var block in _blocks) x = block.Forward(x);
+        foreach (var block in !Training && _folded is not null ? _folded : _blocks) x = block.Forward(x);
         return (x, _logits.Forward(x));
+    }
+
+    /// <summary>
+    /// Eval mode from now on runs each block's conv + bias + ReLU as one fused convolution. The batch norm
+    /// after a block's last ReLU cannot go into that convolution's weights (ReLU sits between) nor into the next
+    /// block's first convolution (its zero padding would then pad with BN(0) = shift instead of 0 at the image
+    /// border), so it becomes that last convolution's post-activation affine: relu(conv + b) * scale + shift in
+    /// the same epilogue. conv8's stride-2 transposed convolution keeps its own op, followed by ReLU.
+    /// </summary>
+    void IInferenceFoldable.FoldForInference()
+    {
+        if (_folded is not null) foreach (var f in _folded) f.Dispose();
+        _folded = _blocks.Select(FoldBlock).ToArray();
+    }
+
+    private static Sequential FoldBlock(Sequential block)
+    {
+        var folded = new Sequential();
+        var layers = block.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            switch (layers[i])
+            {
+                case Conv2d conv:
+                    var act = i + 1 < layers.Count && layers[i + 1] is ReLU relu ? relu : null;
+                    var post = act is not null && i + 2 < layers.Count && layers[i + 2] is BatchNorm2d bn ? bn : null;
+                    folded.Add(InferenceFolding.FuseConv(conv.Weight.Backend, conv.Weight.ToArray(), conv.Weight.Shape, conv.Bias?.ToArray(),
+                        null, act, conv.Stride, conv.Padding, conv.Dilation, post));
+                    i += (act is null ? 0 : 1) + (post is null ? 0 : 1);
+                    break;
+                case ConvTranspose2d deconv:
+                    folded.Add(new ConvTranspose2dView(deconv));
+                    break;
+                case ReLU:
+                    folded.Add(new ReLU());
+                    break;
+                default:
+                    throw new InvalidOperationException($"ZhangTrunk: cannot fold a {layers[i].GetType().Name} here.");
+            }
+        }
+        return folded;
+    }
+
+    /// <summary>The trained transposed convolution, run as is inside a folded block (the block does not own it).</summary>
+    private sealed class ConvTranspose2dView(ConvTranspose2d d) : Layer
+    {
+        public override Tensor Forward(Tensor x) => d.Forward(x);
+    }
+
+    public override void Dispose()
+    {
+        if (_folded is not null) foreach (var f in _folded) f.Dispose();
+        base.Dispose();
     }
 
     private static Sequential Block(LayerFactory nn, (int In, int Out, int Stride, int Dilation)[] convs)

@@ -14,6 +14,14 @@ internal static unsafe class ConvForward
 {
     /// <summary>y = conv(x, w) + bias for n images; w is O x s.K row-major (OIHW).</summary>
     public static void Run(float* x, float* w, float* bias, in ConvShape s, int n, int outC, float* y, int threads)
+        => Run(x, w, bias, s, n, outC, y, threads, default(NoEpilogue));
+
+    /// <summary>
+    /// y = epilogue(conv(x, w) + bias): the epilogue runs on each output block right after the GEMM stored it
+    /// (a row segment per channel on the direct path, the work item's pixel block otherwise), while it is in cache.
+    /// </summary>
+    public static void Run<TEpilogue>(float* x, float* w, float* bias, in ConvShape s, int n, int outC, float* y, int threads,
+        TEpilogue epilogue) where TEpilogue : struct, IRowEpilogue
     {
         var mk = MicroKernel.Best;
         int k = s.K, p = s.P;
@@ -27,7 +35,7 @@ internal static unsafe class ConvForward
                 Packing.PackAAll(packedA, w, k, 1, outC, k, mk.MR, GemmCore.KC);
                 if (DirectConv.Applies(s) && PreferDirect(s, outC))
                 {
-                    DirectConv.Run(x, n, s, packedA, outC, new ConvOutputSink(y, outC, s.OH, s.OW, bias), threads);
+                    DirectConv.Run(x, n, s, packedA, outC, new ConvOutputSink<TEpilogue>(y, outC, s.OH, s.OW, bias, epilogue), threads);
                     return;
                 }
                 int block = PixelBlock(p, n, threads, mk.NR);
@@ -41,6 +49,7 @@ internal static unsafe class ConvForward
                     float* outBlock = (float*)py + (long)img * outC * p + j0;
                     var b = new ConvColumnsB(image, shape, j0);
                     GemmCore.GemmPackedA(mk, outC, nc, k, (float*)pw, ref b, outBlock, p, false, (float*)pb);
+                    for (int o = 0; o < outC; o++) epilogue.Apply(o, outBlock + (long)o * p, nc);
                 });
             }
         }

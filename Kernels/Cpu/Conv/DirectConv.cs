@@ -176,8 +176,9 @@ internal sealed unsafe class PaddedInput : IDisposable
     }
 }
 
-/// <summary>Forward output: y[img, o, oh, ow] = result + bias[o].</summary>
-internal readonly unsafe struct ConvOutputSink(float* y, int outC, int oh, int ow, float* bias) : IConvRowSink
+/// <summary>Forward output: y[img, o, oh, ow] = epilogue(result + bias[o]), applied to each row segment as it is copied out.</summary>
+internal readonly unsafe struct ConvOutputSink<TEpilogue>(float* y, int outC, int oh, int ow, float* bias, TEpilogue epilogue) : IConvRowSink
+    where TEpilogue : struct, IRowEpilogue
 {
     public void Write(int img, int row, int ow0, int run, float* src, nint ldSrc)
     {
@@ -186,6 +187,7 @@ internal readonly unsafe struct ConvOutputSink(float* y, int outC, int oh, int o
             float* dst = y + (((long)img * outC + o) * oh + row) * ow + ow0;
             if (bias == null) Im2Col.Copy(src + o * ldSrc, dst, run);
             else Im2Col.CopyPlus(src + o * ldSrc, bias[o], dst, run);
+            epilogue.Apply(o, dst, run);
         }
     }
 }

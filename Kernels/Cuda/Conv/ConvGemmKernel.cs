@@ -224,45 +224,56 @@ internal static partial class ConvGemmKernel
         if (m >= p.M) return;
         // Dummy views (when a term is absent) hold one element; index 0 keeps the read legal.
         float sc = LoadMasked(scale, m, p.HasScale != 0, 1f);
-        float sh = LoadMasked(bias, m, p.HasBias != 0, 0f) * sc + LoadMasked(shift, m, p.HasShift != 0, 0f);
-        float sl = LoadMasked(slope, p.PreluMode == 2 ? m : 0, p.PreluMode != 0, 1f);
+        float t = LoadMasked(shift, m, p.HasShift != 0, 0f);
+        float sh = LoadMasked(bias, m, p.HasBias != 0, 0f) * sc + t;
+        float sl = p.PreluMode == 3 ? p.Slope : LoadMasked(slope, p.PreluMode == 2 ? m : 0, p.PreluMode == 1 | p.PreluMode == 2, 1f);
+        // The rectifier acts on the side of th given by dir: th = 0, dir = 1 is PReLU; ClampAtShift writes
+        // relu(v)*sc + t as v*sc + t clamped at t (from below when sc >= 0, from above when sc < 0).
+        float th = p.ClampAtShift != 0 ? t : 0f;
+        float dir = p.ClampAtShift != 0 & sc < 0f ? -1f : 1f;
+        sl = p.ClampAtShift != 0 ? 0f : sl;
         int rowOff = m * p.OutPlane;
         if (p.OutVec4 != 0)
         {
             // Columns tx*4..+3 (and 64+tx*4..+3) are four neighbouring, 16-byte aligned outputs: one
             // vector store each, so a half-warp writes 256 contiguous bytes.
             var out4 = output.Cast<F4>();
-            if (c.O0 >= 0) out4[(c.O0 + rowOff) >> 2] = Activate(v.C0, v.C1, v.C2, v.C3, sc, sh, sl);
-            if (c.O4 >= 0) out4[(c.O4 + rowOff) >> 2] = Activate(v.C4, v.C5, v.C6, v.C7, sc, sh, sl);
+            if (c.O0 >= 0) out4[(c.O0 + rowOff) >> 2] = Activate(v.C0, v.C1, v.C2, v.C3, sc, sh, sl, th, dir);
+            if (c.O4 >= 0) out4[(c.O4 + rowOff) >> 2] = Activate(v.C4, v.C5, v.C6, v.C7, sc, sh, sl, th, dir);
             return;
         }
-        Store(output, c.O0, rowOff, v.C0 * sc + sh, sl);
-        Store(output, c.O1, rowOff, v.C1 * sc + sh, sl);
-        Store(output, c.O2, rowOff, v.C2 * sc + sh, sl);
-        Store(output, c.O3, rowOff, v.C3 * sc + sh, sl);
-        Store(output, c.O4, rowOff, v.C4 * sc + sh, sl);
-        Store(output, c.O5, rowOff, v.C5 * sc + sh, sl);
-        Store(output, c.O6, rowOff, v.C6 * sc + sh, sl);
-        Store(output, c.O7, rowOff, v.C7 * sc + sh, sl);
+        Store(output, c.O0, rowOff, v.C0 * sc + sh, sl, th, dir);
+        Store(output, c.O1, rowOff, v.C1 * sc + sh, sl, th, dir);
+        Store(output, c.O2, rowOff, v.C2 * sc + sh, sl, th, dir);
+        Store(output, c.O3, rowOff, v.C3 * sc + sh, sl, th, dir);
+        Store(output, c.O4, rowOff, v.C4 * sc + sh, sl, th, dir);
+        Store(output, c.O5, rowOff, v.C5 * sc + sh, sl, th, dir);
+        Store(output, c.O6, rowOff, v.C6 * sc + sh, sl, th, dir);
+        Store(output, c.O7, rowOff, v.C7 * sc + sh, sl, th, dir);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static F4 Activate(float x, float y, float z, float w, float scale, float shift, float slope)
+    private static F4 Activate(float x, float y, float z, float w, float scale, float shift, float slope, float th, float dir)
     {
         F4 r;
-        r.X = PRelu(x * scale + shift, slope);
-        r.Y = PRelu(y * scale + shift, slope);
-        r.Z = PRelu(z * scale + shift, slope);
-        r.W = PRelu(w * scale + shift, slope);
+        r.X = Rectify(x * scale + shift, slope, th, dir);
+        r.Y = Rectify(y * scale + shift, slope, th, dir);
+        r.Z = Rectify(z * scale + shift, slope, th, dir);
+        r.W = Rectify(w * scale + shift, slope, th, dir);
         return r;
     }
 
+    /// <summary>v on the kept side of th (dir * (v - th) &gt;= 0), else th + slope * (v - th); slope 1 is the identity.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float PRelu(float v, float slope) => v < 0f ? v * slope : v;
+    private static float Rectify(float v, float slope, float th, float dir)
+    {
+        float d = v - th;
+        return d * dir < 0f ? th + d * slope : v;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ArrayView<float> output, int colOff, int rowOff, float v, float slope)
+    private static void Store(ArrayView<float> output, int colOff, int rowOff, float v, float slope, float th, float dir)
     {
-        if (colOff >= 0) output[colOff + rowOff] = PRelu(v, slope);
+        if (colOff >= 0) output[colOff + rowOff] = Rectify(v, slope, th, dir);
     }
 }

@@ -41,8 +41,14 @@ public struct ConvGemmParams
     /// <summary>1 when every group of 4 columns starting at a multiple of 4 is 4 contiguous, 16-byte aligned outputs (vector stores).</summary>
     public int OutVec4;
 
-    /// <summary>Epilogue: v = acc*scale[m] + (bias[m]*scale[m] + shift[m]); PReLU when PreluMode is 1 (shared slope) or 2 (per channel).</summary>
-    public int HasBias, HasScale, HasShift, PreluMode;
+    /// <summary>
+    /// Epilogue: v = acc*scale[m] + (bias[m]*scale[m] + shift[m]); then PReLU when PreluMode is 1 (shared slope
+    /// from the slope view), 2 (per channel) or 3 (the constant <see cref="Slope"/>: LeakyReLU, 0 for ReLU). With
+    /// ClampAtShift the rectifier comes before the affine instead: relu(acc + bias)*scale + shift (Zhang's
+    /// conv, ReLU, BN), computed as v clamped at shift[m].
+    /// </summary>
+    public int HasBias, HasScale, HasShift, PreluMode, ClampAtShift;
+    public float Slope;
 }
 
 /// <summary>

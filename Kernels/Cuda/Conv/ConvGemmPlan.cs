@@ -49,12 +49,15 @@ internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX,
 /// </summary>
 internal static class ConvGemmPlan
 {
-    /// <summary>Every index the kernels form is a 32-bit int; this rejects tensors too large for that.</summary>
+    /// <summary>
+    /// Every index the kernels form is a 32-bit int; this rejects tensors too large for that. The limit is the
+    /// backend's per-tensor limit (<see cref="CudaBackend.MaxElements"/>, 2^30 floats, allowed), so the two guards agree.
+    /// </summary>
     public static void CheckIndexRange(string op, Conv2dGeometry g)
     {
         long max = Math.Max(g.InputLength, Math.Max(g.OutputLength, g.WeightLength));
-        if (max >= int.MaxValue / 2)
-            throw new ArgumentException($"{op}: a tensor of {max} floats is beyond the 32-bit indexing of the CUDA convolution kernels; use a smaller batch or tile.");
+        if (max > CudaBackend.MaxElements)
+            throw new ArgumentException($"{op}: a tensor of {max} floats exceeds the CUDA convolution kernels' 32-bit indexing limit of {CudaBackend.MaxElements} (2^30) floats per tensor; use a smaller batch or tile.");
     }
 
     /// <summary>y[n,k,p,q] = sum_{c,r,s} w[k,c,r,s] x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]: M = K, N = N*P*Q, K = C*R*S.</summary>

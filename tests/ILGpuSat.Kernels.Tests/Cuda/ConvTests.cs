@@ -138,35 +138,33 @@ public class ConvTests
         Assert.That(RelativeError(y, expected), Is.LessThanOrEqualTo(Tolerance));
     }
 
-    [TestCase(true, true, true, 6, TestName = "Fused conv + bias + BN + per-channel PReLU")]
-    [TestCase(false, true, false, 6, TestName = "Fused conv + BN + shared PReLU")]
-    [TestCase(true, false, true, 8, TestName = "Fused conv + bias + per-channel PReLU, vector stores")]
-    [TestCase(false, true, false, 8, TestName = "Fused conv + BN + shared PReLU, vector stores")]
-    public void FusedEpilogueMatchesComposition(bool withBias, bool withBn, bool perChannelPrelu, int width)
+    public static IEnumerable<TestCaseData> FusedCases()
+    {
+        foreach (var c in FusedConvCases.All())
+            foreach (int width in new[] { 6, 8 })
+                yield return new TestCaseData(c.Act, c.Slope, c.PerChannelPrelu, c.PostAffine, width)
+                    .SetArgDisplayNames(c.Name, width == 8 ? "vector stores" : "scalar stores");
+    }
+
+    [TestCaseSource(nameof(FusedCases))]
+    public void FusedEpilogueMatchesTheUnfusedOps(ConvActivation act, float slope, bool perChannelPrelu, bool postAffine, int width)
     {
         var g = new Conv2dGeometry(2, 5, 7, width, 67, 3, 3, 1, 1, 1, 1);
         var rng = new Random(6);
-        float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength);
-        float[] bias = Random(rng, g.OutC), scale = Random(rng, g.OutC), shift = Random(rng, g.OutC);
-        float[] slope = Random(rng, perChannelPrelu ? g.OutC : 1);
+        float[] x = Random(rng, g.InputLength), w = Random(rng, g.WeightLength), bias = Random(rng, g.OutC);
+        float[]? prelu = act == ConvActivation.PRelu ? Random(rng, perChannelPrelu ? g.OutC : 1) : null;
+        var (scale, shift) = FusedConvCases.PostAffine(rng, g.OutC);
         using var xb = Put(x);
         using var wb = Put(w);
         using var bb = Put(bias);
+        using var pb = prelu is null ? null : Put(prelu);
         using var sb = Put(scale);
         using var tb = Put(shift);
-        using var pb = Put(slope);
-        var y = Run(g.OutputLength, d => _gpu.Conv2dFused(xb, wb, withBias ? bb : null, withBn ? sb : null, withBn ? tb : null, pb, g, d));
+        var epilogue = new ConvEpilogue(bb, act, slope, pb, postAffine ? sb : null, postAffine ? tb : null);
+        var y = Run(g.OutputLength, d => _gpu.Conv2dFused(xb, wb, g, epilogue, d));
 
-        var expected = Forward(g, x, w, withBias ? bias : null);
-        int plane = g.OutH * g.OutW;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            int c = i / plane % g.OutC;
-            float v = expected[i];
-            if (withBn) v = v * scale[c] + shift[c];
-            float a = slope[perChannelPrelu ? c : 0];
-            expected[i] = v < 0 ? a * v : v;
-        }
+        var expected = Forward(g, x, w, bias);
+        FusedConvCases.Apply(expected, g.OutC, g.OutH * g.OutW, act, slope, prelu, postAffine ? scale : null, postAffine ? shift : null);
         Assert.That(RelativeError(y, expected), Is.LessThanOrEqualTo(Tolerance));
     }
 
@@ -200,6 +198,32 @@ public class ConvTests
             CpuRun(g.WeightLength, (b, xc, _, dyc, o) => b.Conv2dBackwardWeight(xc, dyc, g, o, null))), Is.LessThanOrEqualTo(Tolerance), "backward weight");
     }
 
+    [TestCase("conv2d_fused_prelu")]
+    [TestCase("conv2d_fused_relu_affine")]
+    public void FusedConvolutionSelfTestMatchesCpuBackend(string op)
+    {
+        using var cpu = new ILGpuSat.Kernels.Cpu.CpuBackend();
+        var row = KernelSelfTest.RunOp(op, _gpu, cpu, new SelfTestShape(2, 3, 6, 5));
+        Assert.That(row, Is.Not.Null);
+        Assert.That(row!.Error, Is.Null, row.Error);
+        Assert.That(row.Pass, Is.True, $"{op}: max relative error {row.MaxRelError}");
+    }
+
+    [Test]
+    public void TheConvolutionGuardAgreesWithTheTensorLimit()
+    {
+        // Exactly 2^30 floats is the backend's per-tensor limit and allowed by both guards; one row more is not.
+        var atLimit = new Conv2dGeometry(1, 1, 32768, 32768, 1, 1, 1);
+        Assert.That(atLimit.InputLength, Is.EqualTo(CudaBackend.MaxElements));
+        Assert.DoesNotThrow(() => ILGpuSat.Kernels.Cuda.Conv.ConvGemmPlan.CheckIndexRange("conv2d", atLimit));
+        Assert.DoesNotThrow(() => CudaBackend.Count("conv2d", atLimit.InputLength));
+        var over = atLimit with { InH = 32769 };
+        var e = Assert.Throws<ArgumentException>(() => ILGpuSat.Kernels.Cuda.Conv.ConvGemmPlan.CheckIndexRange("conv2d", over));
+        Assert.That(e!.Message, Does.Contain("1073741824").And.Contain("2^30"));
+        e = Assert.Throws<ArgumentException>(() => CudaBackend.Count("softmax", over.InputLength));
+        Assert.That(e!.Message, Does.Contain("1073741824").And.Contain("2^30"));
+    }
+
     [Test]
     public void BadInputIsRejectedWithTheOpName()
     {
@@ -211,7 +235,10 @@ public class ConvTests
         Assert.That(ex!.Message, Does.Contain("conv2d").And.Contain("weight"));
         using var slope = _gpu.Allocate(2);
         using var wOk = _gpu.Allocate(g.WeightLength);
-        ex = Assert.Throws<ArgumentException>(() => _gpu.Conv2dFused(x, wOk, null, null, null, slope, g, y));
+        ex = Assert.Throws<ArgumentException>(() => _gpu.Conv2dFused(x, wOk, g, new ConvEpilogue(Activation: ConvActivation.PRelu, PreluWeight: slope), y));
         Assert.That(ex!.Message, Does.Contain("PReLU"));
+        using var shift = _gpu.Allocate(g.OutC);
+        ex = Assert.Throws<ArgumentException>(() => _gpu.Conv2dFused(x, wOk, g, new ConvEpilogue(Activation: ConvActivation.LeakyRelu, NegativeSlope: 0.1f, PostShift: shift), y));
+        Assert.That(ex!.Message, Does.Contain("post-activation"));
     }
 }
