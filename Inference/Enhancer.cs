@@ -1,0 +1,318 @@
+using System.Reflection;
+using ILGpuSat.Imaging.Color;
+using ILGpuSat.Imaging.Imagery;
+using ILGpuSat.Kernels;
+using ILGpuSat.Networks;
+
+namespace ILGpuSat.Inference;
+
+/// <summary>
+/// A trained network applied to images of any size: 4x super-resolution of L* and colorization, in overlapping
+/// tiles blended without seams (docs/inference.md). Holds the network on one backend; no process-wide state, so
+/// several enhancers (on several backends) can live side by side. One <see cref="Enhance"/> at a time per instance.
+/// </summary>
+public sealed class Enhancer : IDisposable
+{
+    /// <summary>Name of the embedded default weights file (Inference/DefaultModel/default.safetensors).</summary>
+    public const string DefaultModelResource = "ILGpuSat.Inference.DefaultModel.default.safetensors";
+
+    /// <summary>Largest automatic tile (LR pixels per side): beyond it tiles gain nothing and the blend band grows.</summary>
+    internal const int MaxAutoTile = 512;
+
+    private readonly Backend _backend;
+    private readonly SatNetwork _network;
+    private bool _disposed;
+
+    private Enhancer(LoadedModel model, Backend backend)
+    {
+        Model = model;
+        _backend = backend;
+        _network = InferenceRuntime.Prepare(model.Network);
+        Multiple = LrMultiple(_network);
+        int radius = ReceptiveField.RadiusInInputPixels(_network, model.Config);
+        int perLr = _network.Input == NetworkInput.BicubicUpsampled ? _network.Scale : 1;
+        // Bicubic x4 reads 2 LR pixels each side, bilinear x4 of the colour 1.
+        Context = TileAxis.RoundUp((radius + perLr - 1) / perLr + 3, Multiple);
+    }
+
+    /// <summary>The network, its name, config and normalisation, as the weights file described them.</summary>
+    public LoadedModel Model { get; }
+
+    /// <summary>Tile positions and sizes are multiples of this many LR pixels (the model's size multiple at LR).</summary>
+    internal int Multiple { get; }
+
+    /// <summary>LR pixels of context each tile reads beyond its core (the receptive field, see <see cref="ReceptiveField"/>).</summary>
+    internal int Context { get; set; }
+
+    /// <summary>Loads a weights file written by <see cref="ModelFile.Save"/> onto <paramref name="backend"/>.</summary>
+    public static Enhancer Load(string modelPath, Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        ArgumentNullException.ThrowIfNull(backend);
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"'{modelPath}': no such model file.", modelPath);
+        return new Enhancer(ModelFile.Load(modelPath, backend), backend);
+    }
+
+    /// <summary>Loads the default model embedded in this assembly.</summary>
+    public static Enhancer LoadDefault(Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        using var resource = typeof(Enhancer).Assembly.GetManifestResourceStream(DefaultModelResource)
+            ?? throw new InvalidOperationException($"this build of ILGpuSat.Inference has no default model: the embedded resource "
+                + $"'{DefaultModelResource}' (from Inference/DefaultModel/default.safetensors) is missing; pass a model file instead (--model).");
+        // ModelFile reads a path; the resource goes through a private temporary that is removed at once.
+        string temp = Path.Combine(Path.GetTempPath(), $"ilgpusat-default-{Environment.ProcessId}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var file = File.Create(temp)) resource.CopyTo(file);
+            return new Enhancer(ModelFile.Load(temp, backend), backend);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// The 4x colour image of <paramref name="input"/> (and the grey SR image when asked), in memory. Grey or colour
+    /// input (colour is reduced to L* and recoloured); nodata kept (scaled by nearest); georeference scaled.
+    /// </summary>
+    public EnhanceResult Enhance(RasterImage input, EnhanceOptions? options = null,
+                                 IProgress<EnhanceProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        options ??= EnhanceOptions.Default;
+        int s = _network.Scale;
+        long outPixels = (long)input.Width * s * input.Height * s;
+        if (outPixels > int.MaxValue)
+            throw new ArgumentException($"Enhance: the {input.Width * s}x{input.Height * s} output does not fit in memory as one image; "
+                + "use EnhanceRows to stream it (the CLI writes such outputs as TIFF strips).");
+        bool masked = input.Valid is { } v && Array.IndexOf(v, false) >= 0; // as LowResLab decides
+        var sink = new InMemorySink(input.Width * s, input.Height * s, options.GreySr, masked);
+        EnhanceRows(input, sink, options, progress, cancellationToken);
+        var geo = input.Geo?.ScaledBy(s);
+        var color = new RasterImage(sink.Width, sink.Height, [sink.R, sink.G, sink.B], sink.Valid, geo, input.SourceBitDepth);
+        var grey = sink.Grey is null ? null : new RasterImage(sink.Width, sink.Height, [sink.Grey], (bool[]?)sink.Valid?.Clone(), geo, input.SourceBitDepth);
+        return new EnhanceResult(color, grey);
+    }
+
+    /// <summary>
+    /// Like <see cref="Enhance"/>, but hands the output to <paramref name="sink"/> in blocks of finished rows, top to
+    /// bottom, so an output of any size needs memory only for one row of tiles (the input is held whole).
+    /// </summary>
+    public void EnhanceRows(RasterImage input, IEnhancedRowSink sink, EnhanceOptions? options = null,
+                            IProgress<EnhanceProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(sink);
+        options ??= EnhanceOptions.Default;
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        bool hasColour = _network.Tasks.HasFlag(NetworkTasks.ColorClassification) || _network.Tasks.HasFlag(NetworkTasks.ColorRegression);
+        var lab = LowResLab.From(input, keepInputColour: !hasColour);
+        var (xs, ys) = PlanTiles(input.Width, input.Height, options);
+        new TiledPass(this, lab, xs, ys, options, sink, progress, cancellationToken).Run();
+    }
+
+    /// <summary>The tile grid for an LR image of this size (automatic tile size when <see cref="EnhanceOptions.TileSize"/> is 0).</summary>
+    internal (TileAxis X, TileAxis Y) PlanTiles(int width, int height, EnhanceOptions options)
+    {
+        int tile = options.TileSize > 0 ? options.TileSize : AutomaticTileSize(options.Overlap);
+        return (TileAxis.Create(width, tile, options.Overlap, Context, Multiple),
+                TileAxis.Create(height, tile, options.Overlap, Context, Multiple));
+    }
+
+    /// <summary>The largest core whose padded tile fits the backend's budget (<see cref="InferenceRuntime.TileBudgetBytes"/>).</summary>
+    internal int AutomaticTileSize(int overlap)
+    {
+        double perPixel = TileMemory.BytesPerInputPixel(_network);
+        int perLr = _network.Input == NetworkInput.BicubicUpsampled ? _network.Scale : 1;
+        long budget = InferenceRuntime.TileBudgetBytes(_backend);
+        int minimum = TileAxis.RoundUp(Math.Max(2 * overlap, 1) + Multiple, Multiple);
+        int best = minimum;
+        for (int core = minimum; core <= MaxAutoTile; core += Multiple)
+        {
+            double side = (double)(core + 2 * Context) * perLr;
+            if (side * side * perPixel > budget) break;
+            best = core;
+        }
+        return best;
+    }
+
+    /// <summary>LR size multiple: the network's input multiple, at LR (a 4x bicubic input needs 8 / gcd(8, 4) = 2).</summary>
+    private static int LrMultiple(SatNetwork network)
+    {
+        int m = network.SizeMultiple;
+        if (network.Input == NetworkInput.LowResolution) return m;
+        int g = Gcd(m, network.Scale);
+        return m / g;
+    }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _network.Dispose();
+    }
+
+    /// <summary>
+    /// One pass over the tile grid: tile rows top to bottom; each tile's core, weighted by the blend ramps, is added
+    /// into a band of output rows as wide as the image and one core high; after each tile row the rows that no later
+    /// tile touches are converted to sRGB and sent, and the overlap rows move to the top of the band.
+    /// </summary>
+    private sealed class TiledPass(Enhancer owner, LowResLab lab, TileAxis xs, TileAxis ys, EnhanceOptions options,
+                                   IEnhancedRowSink sink, IProgress<EnhanceProgress>? progress, CancellationToken ct)
+    {
+        private readonly int _s = owner._network.Scale;
+
+        public void Run()
+        {
+            int s = _s, ow = lab.Width * s, oh = lab.Height * s;
+            int bandRows = ys.Core * s;
+            long bandSize = (long)bandRows * ow;
+            var bandL = new float[bandSize];
+            var bandA = new float[bandSize];
+            var bandB = new float[bandSize];
+            var runner = new TileRunner(owner._network, owner._backend, options.Temperature);
+            var rows = new EnhancedRows(ow, bandRows, options.GreySr, lab.Valid is not null);
+            long total = (long)xs.Count * ys.Count, done = 0;
+            var wx = new float[xs.Count][];
+            for (int kx = 0; kx < xs.Count; kx++)
+            {
+                wx[kx] = new float[xs.Core * s];
+                for (int u = 0; u < wx[kx].Length; u++) wx[kx][u] = xs.Weight(kx, u, s);
+            }
+
+            for (int ky = 0; ky < ys.Count; ky++)
+            {
+                int y0 = ys.Start(ky) * s;
+                for (int kx = 0; kx < xs.Count; kx++)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var (tl, ta, tb) = Extract(xs.Start(kx) - xs.Context, ys.Start(ky) - ys.Context, xs.Span, ys.Span);
+                    var (l, a, b) = runner.Run(tl, ta, tb, xs.Span, ys.Span);
+                    Accumulate(l, a, b, kx, ky, wx[kx], bandL, bandA, bandB, ow);
+                    progress?.Report(new EnhanceProgress(++done, total));
+                }
+                int finished = ky < ys.Count - 1 ? ys.Stride * s : bandRows;
+                finished = Math.Min(finished, oh - y0);
+                Emit(y0, finished, bandL, bandA, bandB, ow, rows);
+                if (ky < ys.Count - 1)
+                {
+                    long keep = (long)(bandRows - ys.Stride * s) * ow, from = (long)ys.Stride * s * ow;
+                    foreach (var p in new[] { bandL, bandA, bandB })
+                    {
+                        Array.Copy(p, from, p, 0, keep);
+                        Array.Clear(p, (int)keep, (int)(bandSize - keep));
+                    }
+                }
+            }
+        }
+
+        /// <summary>The tile's LR window (reflect-padded beyond the image) of L* and, when kept, a*b*.</summary>
+        private (float[] L, float[]? A, float[]? B) Extract(int x0, int y0, int w, int h)
+        {
+            var l = new float[w * h];
+            var a = lab.A is null ? null : new float[w * h];
+            var b = lab.B is null ? null : new float[w * h];
+            var cols = new int[w];
+            for (int x = 0; x < w; x++) cols[x] = TileAxis.Reflect(x0 + x, lab.Width);
+            for (int y = 0; y < h; y++)
+            {
+                int src = TileAxis.Reflect(y0 + y, lab.Height) * lab.Width;
+                for (int x = 0; x < w; x++)
+                {
+                    l[y * w + x] = lab.L[src + cols[x]];
+                    if (a is not null) { a[y * w + x] = lab.A![src + cols[x]]; b![y * w + x] = lab.B![src + cols[x]]; }
+                }
+            }
+            return (l, a, b);
+        }
+
+        /// <summary>Adds the weighted core of tile (kx, ky) into the band (rows relative to the tile row's top).</summary>
+        private void Accumulate(float[] l, float[] a, float[] b, int kx, int ky, float[] wx, float[] bandL, float[] bandA, float[] bandB, int ow)
+        {
+            int s = _s, tileW = xs.Span * s, ctxX = xs.Context * s, ctxY = ys.Context * s;
+            int outX0 = xs.Start(kx) * s;
+            int cols = Math.Min(xs.Core * s, ow - outX0);
+            int rowsInBand = ys.Core * s;
+            Parallel.For(0, rowsInBand, v =>
+            {
+                float wy = ys.Weight(ky, v, s);
+                int src = (ctxY + v) * tileW + ctxX;
+                long dst = (long)v * ow + outX0;
+                for (int u = 0; u < cols; u++)
+                {
+                    float w = wy * wx[u];
+                    bandL[dst + u] += w * l[src + u];
+                    bandA[dst + u] += w * a[src + u];
+                    bandB[dst + u] += w * b[src + u];
+                }
+            });
+        }
+
+        /// <summary>Band rows [0, count) become output rows [y0, y0 + count): Lab to sRGB, the mask by nearest, to the sink.</summary>
+        private void Emit(int y0, int count, float[] bandL, float[] bandA, float[] bandB, int ow, EnhancedRows rows)
+        {
+            if (count <= 0) return;
+            int s = _s;
+            Parallel.For(0, count, v =>
+            {
+                int o = v * ow;
+                Lab.LabToRgb(bandL.AsSpan(o, ow), bandA.AsSpan(o, ow), bandB.AsSpan(o, ow),
+                             rows.Red.AsSpan(o, ow), rows.Green.AsSpan(o, ow), rows.Blue.AsSpan(o, ow));
+                if (rows.Grey is { } grey)
+                {
+                    var zero = new float[ow];
+                    var g2 = new float[ow];
+                    var g3 = new float[ow];
+                    Lab.LabToRgb(bandL.AsSpan(o, ow), zero, zero, grey.AsSpan(o, ow), g2, g3);
+                }
+                if (rows.Valid is { } valid)
+                {
+                    int srcRow = (y0 + v) / s * lab.Width;
+                    for (int x = 0; x < ow; x++)
+                    {
+                        bool ok = lab.Valid![srcRow + x / s];
+                        valid[o + x] = ok;
+                        if (!ok)
+                        {
+                            rows.Red[o + x] = rows.Green[o + x] = rows.Blue[o + x] = 0f;
+                            if (rows.Grey is { } g) g[o + x] = 0f;
+                        }
+                    }
+                }
+            });
+            rows.Y0 = y0;
+            rows.Rows = count;
+            sink.WriteRows(rows);
+        }
+    }
+
+    /// <summary>Collects the rows into whole planes (the in-memory <see cref="Enhance"/>).</summary>
+    private sealed class InMemorySink(int width, int height, bool grey, bool masked) : IEnhancedRowSink
+    {
+        public int Width { get; } = width;
+        public int Height { get; } = height;
+        public float[] R { get; } = new float[(long)width * height];
+        public float[] G { get; } = new float[(long)width * height];
+        public float[] B { get; } = new float[(long)width * height];
+        public float[]? Grey { get; } = grey ? new float[(long)width * height] : null;
+        public bool[]? Valid { get; } = masked ? new bool[(long)width * height] : null;
+
+        public void WriteRows(EnhancedRows rows)
+        {
+            long dst = (long)rows.Y0 * Width;
+            int n = rows.Rows * Width;
+            Array.Copy(rows.Red, 0, R, dst, n);
+            Array.Copy(rows.Green, 0, G, dst, n);
+            Array.Copy(rows.Blue, 0, B, dst, n);
+            if (Grey is not null) Array.Copy(rows.Grey!, 0, Grey, dst, n);
+            if (Valid is not null) Array.Copy(rows.Valid!, 0, Valid, dst, n);
+        }
+    }
+}

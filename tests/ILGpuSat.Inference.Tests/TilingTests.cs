@@ -1,0 +1,58 @@
+using ILGpuSat.Networks;
+using NUnit.Framework;
+
+namespace ILGpuSat.Inference.Tests;
+
+/// <summary>Tiled inference gives the untiled result (the context covers the receptive field) and shows no seam.</summary>
+[TestFixture]
+public sealed class TilingTests
+{
+    private string _folder = "";
+    private string _liu = "";
+
+    [OneTimeSetUp]
+    public void Setup()
+    {
+        _folder = Directory.CreateTempSubdirectory("ilgpusat-tiling-").FullName;
+        _liu = TestModels.Save(_folder, "liu2018", new Liu2018Config(TrunkWidth: 0.0625, SrWidth: 0.125));
+    }
+
+    [OneTimeTearDown]
+    public void TearDown() => Directory.Delete(_folder, recursive: true);
+
+    [Test]
+    public void ContextAndMultipleOfLiu2018()
+    {
+        using var cpu = TestModels.Cpu();
+        using var enhancer = Enhancer.Load(_liu, cpu);
+        TestContext.Out.WriteLine($"liu2018: context {enhancer.Context} LR px, multiple {enhancer.Multiple}");
+        Assert.That(enhancer.Multiple, Is.EqualTo(2));
+        Assert.That(enhancer.Context % 2, Is.EqualTo(0));
+    }
+
+    [TestCase(16, 8)]
+    [TestCase(24, 4)]
+    public void TiledEqualsUntiled(int tile, int overlap)
+    {
+        using var cpu = TestModels.Cpu();
+        using var enhancer = Enhancer.Load(_liu, cpu);
+        var image = TestModels.Grey(38, 30);
+        var whole = enhancer.Enhance(image, new EnhanceOptions { TileSize = 4096, GreySr = true });
+        var (xs, ys) = enhancer.PlanTiles(38, 30, new EnhanceOptions { TileSize = tile, Overlap = overlap });
+        Assert.That(xs.Count * ys.Count, Is.GreaterThanOrEqualTo(4), "the tiled run must really be tiled");
+        var tiled = enhancer.Enhance(image, new EnhanceOptions { TileSize = tile, Overlap = overlap, GreySr = true });
+        double worst = 0;
+        for (int b = 0; b < 3; b++)
+            worst = Math.Max(worst, MaxDiff(whole.Color.Planes[b], tiled.Color.Planes[b]));
+        worst = Math.Max(worst, MaxDiff(whole.GreySr!.Planes[0], tiled.GreySr!.Planes[0]));
+        TestContext.Out.WriteLine($"tile {tile}, overlap {overlap}: {xs.Count}x{ys.Count} tiles, max |tiled - untiled| = {worst:E2}");
+        Assert.That(worst, Is.LessThan(1e-3));
+    }
+
+    private static double MaxDiff(float[] a, float[] b)
+    {
+        double m = 0;
+        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs(a[i] - b[i]));
+        return m;
+    }
+}
