@@ -71,7 +71,7 @@ public sealed class PackageConsumerTests
                 var result = enhancer.Enhance(ImageReader.Read(args[1]));
                 ImageWriter.Write(args[2], result.Color);
                 """);
-            Run(dotnet, app, "run", "-c", "Release", "--nologo", "--", model, input, output);
+            Run(dotnet, app, "run", "-c", "Release", "--", model, input, output);
 
             Assert.That(File.Exists(output), $"the console app wrote no {output}");
             var (w, h) = ImageReader.ReadSize(output);
