@@ -18,6 +18,7 @@ public static class Program
             PriorCommand.Create(),
             TrainCommand.Create(),
             ModelsCommand.Create(),
+            EnhanceCommand.Create(),
             EvalCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.

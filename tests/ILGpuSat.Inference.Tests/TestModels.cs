@@ -40,14 +40,14 @@ internal static class TestModels
     }
 
     /// <summary>A smooth grey test scene with some texture (values 0..1).</summary>
-    public static RasterImage Grey(int w, int h, int seed = 3)
+    public static RasterImage Grey(int w, int h, int seed = 3, double noise = 0.1)
     {
         var rng = new Random(seed);
         var p = new float[w * h];
         double fx = 0.07 + 0.05 * rng.NextDouble(), fy = 0.05 + 0.05 * rng.NextDouble();
         for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-            p[y * w + x] = (float)Math.Clamp(0.5 + 0.3 * Math.Sin(fx * x) * Math.Cos(fy * y) + 0.1 * (rng.NextDouble() - 0.5), 0, 1);
+            p[y * w + x] = (float)Math.Clamp(0.5 + 0.3 * Math.Sin(fx * x) * Math.Cos(fy * y) + noise * (rng.NextDouble() - 0.5), 0, 1);
         return new RasterImage(w, h, [p]);
     }
 
