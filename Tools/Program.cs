@@ -19,12 +19,14 @@ public static class Program
             TrainCommand.Create(),
             ModelsCommand.Create(),
             EnhanceCommand.Create(),
+            EvalCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         try
         {
-            return root.Parse(args).Invoke();
+            // System.CommandLine's own handler would print a stack trace and exit 1; errors are handled below instead.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidDataException or InvalidOperationException or NotSupportedException)
         {

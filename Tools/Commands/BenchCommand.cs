@@ -26,7 +26,7 @@ public static class BenchCommand
         };
         ops.SetAction(pr => Run(pr.GetValue(device)!, pr.GetValue(batch), pr.GetValue(size), pr.GetValue(budget),
             pr.GetValue(json), pr.GetValue(noTorch), pr.GetValue(only)));
-        return new Command("bench", "Benchmarks") { ops, TrainBenchCommand.Create() };
+        return new Command("bench", "Benchmarks") { ops, TrainBenchCommand.Create(), EnhanceBenchCommand.Create() };
     }
 
     private static int Run(string device, int batch, int size, double seconds, string? jsonPath, bool noTorch, string? only)
