@@ -195,8 +195,9 @@ public sealed class Enhancer : IDisposable
                 for (int kx = 0; kx < xs.Count; kx++)
                 {
                     ct.ThrowIfCancellationRequested();
-                    var (tl, ta, tb) = Extract(xs.Start(kx) - xs.Context, ys.Start(ky) - ys.Context, xs.Span, ys.Span);
-                    var (l, a, b) = runner.Run(tl, ta, tb, xs.Span, ys.Span);
+                    int spanX = xs.SpanOf(kx), spanY = ys.SpanOf(ky);
+                    var (tl, ta, tb) = Extract(xs.Start(kx) - xs.Before(kx), ys.Start(ky) - ys.Before(ky), spanX, spanY);
+                    var (l, a, b) = runner.Run(tl, ta, tb, spanX, spanY);
                     Accumulate(l, a, b, kx, ky, wx[kx], bandL, bandA, bandB, ow);
                     progress?.Report(new EnhanceProgress(++done, total));
                 }
@@ -238,10 +239,11 @@ public sealed class Enhancer : IDisposable
         /// <summary>Adds the weighted core of tile (kx, ky) into the band (rows relative to the tile row's top).</summary>
         private void Accumulate(float[] l, float[] a, float[] b, int kx, int ky, float[] wx, float[] bandL, float[] bandA, float[] bandB, int ow)
         {
-            int s = _s, tileW = xs.Span * s, ctxX = xs.Context * s, ctxY = ys.Context * s;
+            int s = _s, tileW = xs.SpanOf(kx) * s, ctxX = xs.Before(kx) * s, ctxY = ys.Before(ky) * s;
             int outX0 = xs.Start(kx) * s;
-            int cols = Math.Min(xs.Core * s, ow - outX0);
-            int rowsInBand = ys.Core * s;
+            // A last core may run past its window (the window stops a border pad past the image): only the part inside counts.
+            int cols = Math.Min(Math.Min(xs.Core, xs.End(kx) - xs.Start(kx)) * s, ow - outX0);
+            int rowsInBand = Math.Min(ys.Core, ys.End(ky) - ys.Start(ky)) * s;
             Parallel.For(0, rowsInBand, v =>
             {
                 float wy = ys.Weight(ky, v, s);

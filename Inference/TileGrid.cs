@@ -15,8 +15,29 @@ internal sealed record TileAxis(int Extent, int Core, int Overlap, int Context, 
 
     public int Start(int k) => k * Stride;
 
-    /// <summary>LR pixels the network reads along this axis for one tile.</summary>
+    /// <summary>LR pixels the network reads along this axis for a tile in the image's interior.</summary>
     public int Span => Core + 2 * Context;
+
+    /// <summary>
+    /// Reflected LR pixels read beyond the image's edges: enough for the bicubic x4 and bilinear x4 kernels, and no
+    /// more. The receptive-field context is only needed where a tile meets another tile; at the image's own edges
+    /// an untiled run has nothing there either, so a tile reads what the untiled run reads. Without this, a small
+    /// image padded by liu2018's 64-pixel context would cost several times its own forward.
+    /// </summary>
+    public int BorderPad => RoundUp(4, Multiple);
+
+    /// <summary>LR pixels tile k reads before its core: the full context inside the image, at most <see cref="BorderPad"/> beyond it.</summary>
+    public int Before(int k) => Math.Min(Context, Start(k) + BorderPad);
+
+    /// <summary>
+    /// Where tile k's window ends: the full context after its core inside the image, at most <see cref="BorderPad"/>
+    /// past the image's (rounded) edge, even when the last core itself runs further (that part is cropped anyway).
+    /// Every tile and the untiled run thus read the image's right and bottom edges alike.
+    /// </summary>
+    public int End(int k) => Math.Min(Start(k) + Core + Context, RoundUp(Extent, Multiple) + BorderPad);
+
+    /// <summary>LR pixels the network reads along this axis for tile k (a multiple of <see cref="Multiple"/>).</summary>
+    public int SpanOf(int k) => End(k) - (Start(k) - Before(k));
 
     public static TileAxis Create(int extent, int tile, int overlap, int context, int multiple)
     {
