@@ -120,9 +120,24 @@ public sealed class Enhancer : IDisposable
     /// <summary>The tile grid for an LR image of this size (automatic tile size when <see cref="EnhanceOptions.TileSize"/> is 0).</summary>
     internal (TileAxis X, TileAxis Y) PlanTiles(int width, int height, EnhanceOptions options)
     {
-        int tile = options.TileSize > 0 ? options.TileSize : AutomaticTileSize(options.Overlap);
+        int tile = options.TileSize > 0 ? options.TileSize
+            : WholeImageFits(width, height) ? Math.Max(width, height)
+            : AutomaticTileSize(options.Overlap);
         return (TileAxis.Create(width, tile, options.Overlap, Context, Multiple),
                 TileAxis.Create(height, tile, options.Overlap, Context, Multiple));
+    }
+
+    /// <summary>
+    /// Whether one untiled forward of the whole image (its edges padded by the border pad only, as
+    /// <see cref="TileAxis.End"/> reads them) fits the budget: then no context is computed twice and no tile is needed.
+    /// </summary>
+    private bool WholeImageFits(int width, int height)
+    {
+        double perPixel = _bytesPerInputPixel ??= TileMemory.BytesPerInputPixel(_network, _backend);
+        int perLr = _network.Input == NetworkInput.BicubicUpsampled ? _network.Scale : 1;
+        int pad = TileAxis.BorderPadFor(Multiple);
+        double w = (TileAxis.RoundUp(width, Multiple) + 2.0 * pad) * perLr, h = (TileAxis.RoundUp(height, Multiple) + 2.0 * pad) * perLr;
+        return w * h * perPixel <= InferenceRuntime.TileBudgetBytes(_backend);
     }
 
     /// <summary>The largest core whose padded tile fits the backend's budget (<see cref="InferenceRuntime.TileBudgetBytes"/>).</summary>

@@ -24,7 +24,10 @@ internal sealed record TileAxis(int Extent, int Core, int Overlap, int Context, 
     /// an untiled run has nothing there either, so a tile reads what the untiled run reads. Without this, a small
     /// image padded by liu2018's 64-pixel context would cost several times its own forward.
     /// </summary>
-    public int BorderPad => RoundUp(4, Multiple);
+    public int BorderPad => BorderPadFor(Multiple);
+
+    /// <summary><see cref="BorderPad"/> for a size multiple.</summary>
+    public static int BorderPadFor(int multiple) => RoundUp(4, multiple);
 
     /// <summary>LR pixels tile k reads before its core: the full context inside the image, at most <see cref="BorderPad"/> beyond it.</summary>
     public int Before(int k) => Math.Min(Context, Start(k) + BorderPad);

@@ -18,6 +18,7 @@ public static class Program
             PriorCommand.Create(),
             TrainCommand.Create(),
             ModelsCommand.Create(),
+            ExportCommand.Create(),
             EnhanceCommand.Create(),
             EvalCommand.Create(),
         };

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using ILGpuSat.Engine.IO;
+using ILGpuSat.Kernels.Cpu;
+using ILGpuSat.Networks;
+using ILGpuSat.Tools.Cli;
+using Spectre.Console;
+
+namespace ILGpuSat.Tools.Commands;
+
+/// <summary>
+/// `ilgpusat export CHECKPOINT -o MODEL [--dtype f16]`: a training checkpoint's weights as a model file for
+/// inference (fp16 halves it; the shipped default model is made this way), with its metadata kept.
+/// </summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("CHECKPOINT") { Description = "weights file (a checkpoint of ilgpusat train, or any model file)" };
+        var output = new Option<string>("--output", "-o") { Description = "model file to write", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "f16 or f32", DefaultValueFactory = _ => "f16" };
+        var cmd = new Command("export", "Write a checkpoint's weights as an fp16 (or fp32) model file, metadata kept") { input, output, dtype };
+        cmd.SetAction(pr => Run(pr.GetValue(input)!, pr.GetValue(output)!, pr.GetValue(dtype)!));
+        return cmd;
+    }
+
+    private static int Run(string input, string output, string dtypeName)
+    {
+        var dtype = dtypeName.ToLowerInvariant() switch
+        {
+            "f16" or "fp16" => SafeTensorsDType.F16,
+            "f32" or "fp32" => SafeTensorsDType.F32,
+            _ => throw new UserError($"--dtype '{dtypeName}': use f16 or f32."),
+        };
+        if (!File.Exists(input)) throw new UserError($"'{input}': no such file.");
+        if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new UserError($"'{output}': the output must not be the input.");
+        using var cpu = new CpuBackend();
+        var model = ModelFile.Load(input, cpu);
+        using var network = model.Network;
+        var extra = model.Metadata.Where(kv => kv.Key is not (ModelFile.ModelKey or ModelFile.ConfigKey or ModelFile.NormalizationKey))
+                                  .ToDictionary(kv => kv.Key, kv => kv.Value);
+        extra["ilgpusat.exported_from"] = Path.GetFileName(input);
+        ModelFile.Save(output, network, model.ModelName, model.Config, extra, dtype);
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)} ({model.ModelName}, {dtype}, {new FileInfo(output).Length / 1e6:F1} MB)");
+        return 0;
+    }
+}
