@@ -1,3 +1,4 @@
+using ILGpuSat.Tests.Common;
 using ILGpuSat.Imaging.Imagery;
 using ILGpuSat.Networks;
 using NUnit.Framework;
@@ -135,18 +136,25 @@ public sealed class EnhancerTests
     }
 
     [Test]
-    public void LoadDefaultNamesTheResourceWhenItIsMissing()
+    public void TheDefaultModelIsBundledAndEnhancesTheReadmeSample()
     {
-        if (typeof(Enhancer).Assembly.GetManifestResourceNames().Contains(Enhancer.DefaultModelResource))
-        {
-            using var cpu = TestModels.Cpu();
-            using var e = Enhancer.LoadDefault(cpu);
-            Assert.That(e.Model.ModelName, Is.Not.Empty);
-            return;
-        }
-        using var backend = TestModels.Cpu();
-        var ex = Assert.Throws<InvalidOperationException>(() => Enhancer.LoadDefault(backend));
-        Assert.That(ex!.Message, Does.Contain(Enhancer.DefaultModelResource));
+        Assert.That(typeof(Enhancer).Assembly.GetManifestResourceNames(), Does.Contain(Enhancer.DefaultModelResource),
+            "Inference/DefaultModel/default.safetensors must be embedded");
+        using var cpu = TestModels.Cpu();
+        using var e = Enhancer.LoadDefault(cpu);
+        Assert.That(e.Model.ModelName, Is.EqualTo("liu2018"));
+        Assert.That(ModelCatalog.ConfigJson(e.Model.Config), Is.EqualTo("""{"trunkWidth":0.25,"srWidth":0.25}"""));
+        Assert.That(e.Model.Metadata["step"], Is.EqualTo("8000"), "the shipped model is the 8,000-step run of README");
+
+        var sample = Path.Combine(RepositoryPaths.Root, "docs", "samples", "resident-lr-grey.png");
+        var image = ImageReader.Read(sample);
+        var result = e.Enhance(image);
+        Assert.That((result.Color.Width, result.Color.Height, result.Color.Bands), Is.EqualTo((400, 400, 3)));
+        // Coloured: the channels differ (a grey image has R = G = B everywhere).
+        double spread = 0;
+        for (int i = 0; i < 400 * 400; i++)
+            spread += Math.Abs(result.Color.Planes[0][i] - result.Color.Planes[2][i]);
+        Assert.That(spread / (400 * 400), Is.GreaterThan(0.01), "the default model's output is coloured");
     }
 
     [Test]
