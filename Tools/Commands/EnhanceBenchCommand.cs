@@ -130,7 +130,7 @@ public static class EnhanceBenchCommand
     /// <summary>Which weights are being timed, and whether they look trained (the trainer writes its step into the metadata).</summary>
     private static void Describe(string weights, bool isDefault, LoadedModel model)
     {
-        string step = model.Metadata.TryGetValue("ilgpusat.step", out var s) ? $"trained {s} steps" : "no training step in its metadata (untrained or not from the trainer)";
+        string step = model.Metadata.TryGetValue("step", out var s) ? $"trained {s} steps" : "no training step in its metadata (untrained or not from the trainer)";
         AnsiConsole.MarkupLine($"[bold]bench enhance[/] model {(isDefault ? "(default, built in)" : Markup.Escape(weights))}: {Markup.Escape(model.ModelName)} "
             + $"{Markup.Escape(ModelCatalog.ConfigJson(model.Config))}, {model.Network.Parameters().Sum(p => (long)p.Length):N0} parameters, {Markup.Escape(step)}");
     }
