@@ -133,25 +133,28 @@ public sealed class Enhancer : IDisposable
     /// </summary>
     private bool WholeImageFits(int width, int height)
     {
+        int pad = TileAxis.BorderPadFor(Multiple);
+        return TileFits(TileAxis.RoundUp(width, Multiple) + 2 * pad, TileAxis.RoundUp(height, Multiple) + 2 * pad);
+    }
+
+    /// <summary>Whether one forward over an LR window of <paramref name="lrWidth"/> x <paramref name="lrHeight"/> fits the
+    /// backend's tile budget, by the measured bytes per network-input pixel.</summary>
+    private bool TileFits(int lrWidth, int lrHeight)
+    {
         double perPixel = _bytesPerInputPixel ??= TileMemory.BytesPerInputPixel(_network, _backend);
         int perLr = _network.Input == NetworkInput.BicubicUpsampled ? _network.Scale : 1;
-        int pad = TileAxis.BorderPadFor(Multiple);
-        double w = (TileAxis.RoundUp(width, Multiple) + 2.0 * pad) * perLr, h = (TileAxis.RoundUp(height, Multiple) + 2.0 * pad) * perLr;
-        return w * h * perPixel <= InferenceRuntime.TileBudgetBytes(_backend);
+        return (double)lrWidth * perLr * lrHeight * perLr * perPixel <= InferenceRuntime.TileBudgetBytes(_backend);
     }
 
     /// <summary>The largest core whose padded tile fits the backend's budget (<see cref="InferenceRuntime.TileBudgetBytes"/>).</summary>
     internal int AutomaticTileSize(int overlap)
     {
-        double perPixel = _bytesPerInputPixel ??= TileMemory.BytesPerInputPixel(_network, _backend);
-        int perLr = _network.Input == NetworkInput.BicubicUpsampled ? _network.Scale : 1;
-        long budget = InferenceRuntime.TileBudgetBytes(_backend);
         int minimum = TileAxis.RoundUp(Math.Max(2 * overlap, 1) + Multiple, Multiple);
         int best = minimum;
         for (int core = minimum; core <= MaxAutoTile; core += Multiple)
         {
-            double side = (double)(core + 2 * Context) * perLr;
-            if (side * side * perPixel > budget) break;
+            int span = core + 2 * Context;
+            if (!TileFits(span, span)) break;
             best = core;
         }
         return best;
