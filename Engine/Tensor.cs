@@ -228,6 +228,19 @@ public sealed class Tensor : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Frees this intermediate now, when nothing can read it any more: forward code calls it right after a value's
+    /// last use, so an inference forward holds only the activations still to be read (PyTorch's no_grad frees them
+    /// by reference counting; here the forward says when). It does nothing in grad mode, where a backward rule may
+    /// have saved the tensor, and nothing to a tensor no scope owns (parameters, kept tensors, a caller's input made
+    /// outside a scope). Callers never release a tensor they were given as input.
+    /// </summary>
+    public void ReleaseIfNoGrad()
+    {
+        if (Autograd.IsGradEnabled || Scope is null) return;
+        Dispose();
+    }
+
     public void Dispose()
     {
         Scope = null;

@@ -19,21 +19,27 @@ public sealed class Enhancer : IDisposable
     /// <summary>Largest automatic tile (LR pixels per side): beyond it tiles gain nothing and the blend band grows.</summary>
     internal const int MaxAutoTile = 512;
 
+    /// <summary>Output rows converted to sRGB and handed to the sink at a time.</summary>
+    internal const int EmitRows = 256;
+
     private readonly Backend _backend;
     private readonly SatNetwork _network;
+    private readonly TileRunner _runner;
     private bool _disposed;
-    private double? _bytesPerInputPixel;
+    private double? _bytesPerLrPixel;
+    private int? _measuredContext;
 
     private Enhancer(LoadedModel model, Backend backend)
     {
         Model = model;
         _backend = backend;
         _network = InferenceRuntime.Prepare(model.Network);
+        _runner = new TileRunner(_network, backend);
         Multiple = LrMultiple(_network);
         int radius = ReceptiveField.RadiusInInputPixels(_network, model.Config);
         int perLr = _network.Input == NetworkInput.BicubicUpsampled ? _network.Scale : 1;
         // Bicubic x4 reads 2 LR pixels each side, bilinear x4 of the colour 1.
-        Context = TileAxis.RoundUp((radius + perLr - 1) / perLr + 3, Multiple);
+        ReceptiveContext = TileAxis.RoundUp((radius + perLr - 1) / perLr + 3, Multiple);
     }
 
     /// <summary>The network, its name, config and normalisation, as the weights file described them.</summary>
@@ -42,8 +48,18 @@ public sealed class Enhancer : IDisposable
     /// <summary>Tile positions and sizes are multiples of this many LR pixels (the model's size multiple at LR).</summary>
     internal int Multiple { get; }
 
-    /// <summary>LR pixels of context each tile reads beyond its core (the receptive field, see <see cref="ReceptiveField"/>).</summary>
-    internal int Context { get; set; }
+    /// <summary>The receptive field in LR pixels (see <see cref="ReceptiveField"/>): context beyond it changes nothing.</summary>
+    internal int ReceptiveContext { get; }
+
+    /// <summary>
+    /// The context tiled runs use: the option's, or the least at which the outputs stop changing
+    /// (<see cref="EffectiveContext"/>, measured on first need; never below the border pad an untiled run reads).
+    /// </summary>
+    internal int ContextFor(EnhanceOptions options)
+    {
+        if (options.Context is { } chosen) return TileAxis.RoundUp(chosen, Multiple);
+        return _measuredContext ??= EffectiveContext.Measure(_runner, ReceptiveContext, Multiple, TileAxis.BorderPadFor(Multiple));
+    }
 
     /// <summary>Loads a weights file written by <see cref="ModelFile.Save"/> onto <paramref name="backend"/>.</summary>
     public static Enhancer Load(string modelPath, Backend backend)
@@ -120,11 +136,30 @@ public sealed class Enhancer : IDisposable
     /// <summary>The tile grid for an LR image of this size (automatic tile size when <see cref="EnhanceOptions.TileSize"/> is 0).</summary>
     internal (TileAxis X, TileAxis Y) PlanTiles(int width, int height, EnhanceOptions options)
     {
-        int tile = options.TileSize > 0 ? options.TileSize
-            : WholeImageFits(width, height) ? Math.Max(width, height)
-            : AutomaticTileSize(options.Overlap);
-        return (TileAxis.Create(width, tile, options.Overlap, Context, Multiple),
-                TileAxis.Create(height, tile, options.Overlap, Context, Multiple));
+        int whole = Math.Max(TileAxis.RoundUp(width, Multiple), TileAxis.RoundUp(height, Multiple));
+        int tile, context;
+        if (options.TileSize > 0 ? options.TileSize >= whole : WholeImageFits(width, height))
+            // One tile: the context is never read between tiles; only the border pad at the image's edges is.
+            (tile, context) = (whole, Math.Max(ReceptiveContext, TileAxis.BorderPadFor(Multiple)));
+        else
+        {
+            context = ContextFor(options);
+            tile = options.TileSize > 0 ? options.TileSize : AutomaticTileSize(options.Overlap, context, width);
+        }
+        return (TileAxis.Create(width, tile, options.Overlap, context, Multiple),
+                TileAxis.Create(height, tile, options.Overlap, context, Multiple));
+    }
+
+    /// <summary>How an image of this size would be cut into tiles (and with how much context) under these options.</summary>
+    public TilingPlan PlanTiling(int width, int height, EnhanceOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        options ??= EnhanceOptions.Default;
+        options.Validate();
+        var (xs, ys) = PlanTiles(width, height, options);
+        return new TilingPlan(xs.Count, ys.Count, xs.Count * ys.Count == 1 ? Math.Max(width, height) : xs.Core,
+                              xs.Count * ys.Count == 1 ? 0 : xs.Context, xs.Overlap, ReceptiveContext,
+                              (long)(TileBytes(xs.SpanOf(0), ys.SpanOf(0))), InferenceRuntime.TileBudgetBytes(_backend));
     }
 
     /// <summary>
@@ -137,24 +172,28 @@ public sealed class Enhancer : IDisposable
         return TileFits(TileAxis.RoundUp(width, Multiple) + 2 * pad, TileAxis.RoundUp(height, Multiple) + 2 * pad);
     }
 
-    /// <summary>Whether one forward over an LR window of <paramref name="lrWidth"/> x <paramref name="lrHeight"/> fits the
-    /// backend's tile budget, by the measured bytes per network-input pixel.</summary>
-    private bool TileFits(int lrWidth, int lrHeight)
-    {
-        double perPixel = _bytesPerInputPixel ??= TileMemory.BytesPerInputPixel(_network, _backend);
-        int perLr = _network.Input == NetworkInput.BicubicUpsampled ? _network.Scale : 1;
-        return (double)lrWidth * perLr * lrHeight * perLr * perPixel <= InferenceRuntime.TileBudgetBytes(_backend);
-    }
+    /// <summary>Whether one tile over an LR window of <paramref name="lrWidth"/> x <paramref name="lrHeight"/> fits the
+    /// backend's tile budget, by the measured bytes per LR pixel (<see cref="TileMemory"/>).</summary>
+    private bool TileFits(int lrWidth, int lrHeight) => TileBytes(lrWidth, lrHeight) <= InferenceRuntime.TileBudgetBytes(_backend);
 
-    /// <summary>The largest core whose padded tile fits the backend's budget (<see cref="InferenceRuntime.TileBudgetBytes"/>).</summary>
-    internal int AutomaticTileSize(int overlap)
+    private double TileBytes(int lrWidth, int lrHeight)
+        => (double)lrWidth * lrHeight * (_bytesPerLrPixel ??= TileMemory.BytesPerLrPixel(_runner, _backend, Multiple));
+
+    /// <summary>
+    /// The largest core whose padded tile fits the backend's budget (<see cref="InferenceRuntime.TileBudgetBytes"/>) and
+    /// whose blend band (three float planes, one core of output rows as wide as the image) fits the host's
+    /// (<see cref="InferenceRuntime.BandBudgetBytes"/>).
+    /// </summary>
+    internal int AutomaticTileSize(int overlap, int context, int width)
     {
+        int s = _network.Scale;
         int minimum = TileAxis.RoundUp(Math.Max(2 * overlap, 1) + Multiple, Multiple);
         int best = minimum;
         for (int core = minimum; core <= MaxAutoTile; core += Multiple)
         {
-            int span = core + 2 * Context;
-            if (!TileFits(span, span)) break;
+            int span = core + 2 * context;
+            double band = 3.0 * sizeof(float) * core * s * ((double)width * s);
+            if (!TileFits(span, span) || band > InferenceRuntime.BandBudgetBytes) break;
             best = core;
         }
         return best;
@@ -175,6 +214,7 @@ public sealed class Enhancer : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _runner.Dispose();
         _network.Dispose();
         if (!ReferenceEquals(_network, Model.Network)) Model.Network.Dispose();
     }
@@ -197,8 +237,12 @@ public sealed class Enhancer : IDisposable
             var bandL = new float[bandSize];
             var bandA = new float[bandSize];
             var bandB = new float[bandSize];
-            var runner = new TileRunner(owner._network, owner._backend, options.Temperature);
-            var rows = new EnhancedRows(ow, bandRows, options.GreySr, lab.Valid is not null);
+            var rows = new EnhancedRows(ow, Math.Min(bandRows, EmitRows), options.GreySr, lab.Valid is not null);
+            // One LR window buffer for every tile (interior tiles are the largest), so tiles make no garbage.
+            int windowMax = Enumerable.Range(0, xs.Count).Max(xs.SpanOf) * Enumerable.Range(0, ys.Count).Max(ys.SpanOf);
+            _windowL = new float[windowMax];
+            _windowA = lab.A is null ? null : new float[windowMax];
+            _windowB = lab.B is null ? null : new float[windowMax];
             long total = (long)xs.Count * ys.Count, done = 0;
             var wx = new float[xs.Count][];
             for (int kx = 0; kx < xs.Count; kx++)
@@ -214,8 +258,8 @@ public sealed class Enhancer : IDisposable
                 {
                     ct.ThrowIfCancellationRequested();
                     int spanX = xs.SpanOf(kx), spanY = ys.SpanOf(ky);
-                    var (tl, ta, tb) = Extract(xs.Start(kx) - xs.Before(kx), ys.Start(ky) - ys.Before(ky), spanX, spanY);
-                    var (l, a, b) = runner.Run(tl, ta, tb, spanX, spanY);
+                    Extract(xs.Start(kx) - xs.Before(kx), ys.Start(ky) - ys.Before(ky), spanX, spanY);
+                    var (l, a, b) = owner._runner.Run(_windowL, _windowA, _windowB, spanX, spanY, options.Temperature);
                     Accumulate(l, a, b, kx, ky, wx[kx], bandL, bandA, bandB, ow);
                     progress?.Report(new EnhanceProgress(++done, total));
                 }
@@ -234,12 +278,14 @@ public sealed class Enhancer : IDisposable
             }
         }
 
-        /// <summary>The tile's LR window (reflect-padded beyond the image) of L* and, when kept, a*b*.</summary>
-        private (float[] L, float[]? A, float[]? B) Extract(int x0, int y0, int w, int h)
+        private float[] _windowL = [];
+        private float[]? _windowA, _windowB;
+
+        /// <summary>The tile's LR window (reflect-padded beyond the image) of L* and, when kept, a*b*, into the window buffers.</summary>
+        private void Extract(int x0, int y0, int w, int h)
         {
-            var l = new float[w * h];
-            var a = lab.A is null ? null : new float[w * h];
-            var b = lab.B is null ? null : new float[w * h];
+            float[] l = _windowL;
+            float[]? a = _windowA, b = _windowB;
             var cols = new int[w];
             for (int x = 0; x < w; x++) cols[x] = TileAxis.Reflect(x0 + x, lab.Width);
             for (int y = 0; y < h; y++)
@@ -251,7 +297,6 @@ public sealed class Enhancer : IDisposable
                     if (a is not null) { a[y * w + x] = lab.A![src + cols[x]]; b![y * w + x] = lab.B![src + cols[x]]; }
                 }
             }
-            return (l, a, b);
         }
 
         /// <summary>Adds the weighted core of tile (kx, ky) into the band (rows relative to the tile row's top).</summary>
@@ -277,26 +322,36 @@ public sealed class Enhancer : IDisposable
             });
         }
 
-        /// <summary>Band rows [0, count) become output rows [y0, y0 + count): Lab to sRGB, the mask by nearest, to the sink.</summary>
+        /// <summary>
+        /// Band rows [0, count) become output rows [y0, y0 + count): Lab to sRGB, the mask by nearest, to the sink, in
+        /// blocks of at most <see cref="EmitRows"/> rows (the sRGB rows need not be as tall as the band).
+        /// </summary>
         private void Emit(int y0, int count, float[] bandL, float[] bandA, float[] bandB, int ow, EnhancedRows rows)
         {
-            if (count <= 0) return;
+            int capacity = rows.Red.Length / ow;
+            for (int first = 0; first < count; first += capacity)
+                EmitBlock(y0, first, Math.Min(capacity, count - first), bandL, bandA, bandB, ow, rows);
+        }
+
+        private void EmitBlock(int y0, int first, int count, float[] bandL, float[] bandA, float[] bandB, int ow, EnhancedRows rows)
+        {
             int s = _s;
             Parallel.For(0, count, v =>
             {
                 int o = v * ow;
-                Lab.LabToRgb(bandL.AsSpan(o, ow), bandA.AsSpan(o, ow), bandB.AsSpan(o, ow),
+                long from = (long)(first + v) * ow;
+                Lab.LabToRgb(bandL.AsSpan((int)from, ow), bandA.AsSpan((int)from, ow), bandB.AsSpan((int)from, ow),
                              rows.Red.AsSpan(o, ow), rows.Green.AsSpan(o, ow), rows.Blue.AsSpan(o, ow));
                 if (rows.Grey is { } grey)
                 {
                     var zero = new float[ow];
                     var g2 = new float[ow];
                     var g3 = new float[ow];
-                    Lab.LabToRgb(bandL.AsSpan(o, ow), zero, zero, grey.AsSpan(o, ow), g2, g3);
+                    Lab.LabToRgb(bandL.AsSpan((int)from, ow), zero, zero, grey.AsSpan(o, ow), g2, g3);
                 }
                 if (rows.Valid is { } valid)
                 {
-                    int srcRow = (y0 + v) / s * lab.Width;
+                    int srcRow = (y0 + first + v) / s * lab.Width;
                     for (int x = 0; x < ow; x++)
                     {
                         bool ok = lab.Valid![srcRow + x / s];
@@ -309,7 +364,7 @@ public sealed class Enhancer : IDisposable
                     }
                 }
             });
-            rows.Y0 = y0;
+            rows.Y0 = y0 + first;
             rows.Rows = count;
             sink.WriteRows(rows);
         }

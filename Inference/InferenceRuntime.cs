@@ -23,6 +23,12 @@ internal static class InferenceRuntime
     /// a 10k x 10k input under 4 GB). CUDA: 60% of the free device memory (the rest for the pool's rounding and the
     /// runner's planes).
     /// </summary>
+    /// <summary>
+    /// Host bytes the blend band may take (three float planes, one tile core of output rows as wide as the output):
+    /// 600 MB holds a 10,000-pixel-wide input's band for cores up to 312 LR pixels.
+    /// </summary>
+    public const long BandBudgetBytes = 600L << 20;
+
     public static long TileBudgetBytes(Backend backend)
     {
         if (backend.Name.Contains("cpu", StringComparison.OrdinalIgnoreCase))

@@ -107,16 +107,36 @@ public sealed class Liu2018 : SatNetwork
         CheckInput(input);
         if (_stem is null) return new NetworkOutput(null, _trunk!.Forward(input).Logits, null);
 
+        // Each intermediate is released after its last read (a no-op in grad mode): inference then holds the taps
+        // and one stream's activations, not every activation of the network.
         var s = _stem.Forward(input);
         Tensor? logits = null;
         var encoderInput = s;
         if (_trunk is not null)
         {
             (var features, logits) = _trunk.Forward(s);
-            encoderInput = F.Cat([s, _feedback!.Forward(features)], 1);
+            var fed = _feedback!.Forward(features);
+            features.ReleaseIfNoGrad();
+            encoderInput = F.Cat([s, fed], 1);
+            s.ReleaseIfNoGrad();
+            fed.ReleaseIfNoGrad();
         }
         var (e1, e2, e3) = _encoder!.Forward(encoderInput);
-        var sr = F.Add(F.Add(F.Add(input, _decoder1!.Forward(e1)), _decoder2!.Forward(e2)), _decoder3!.Forward(e3));
+        encoderInput.ReleaseIfNoGrad();
+        var sr = AddStream(input, _decoder1!, e1, releaseSum: false);
+        sr = AddStream(sr, _decoder2!, e2, releaseSum: true);
+        sr = AddStream(sr, _decoder3!, e3, releaseSum: true);
         return new NetworkOutput(sr, logits, null);
+    }
+
+    /// <summary>sum + stream(tap) (one term of Eq. 4), releasing the tap, the stream's output and, when asked, the old sum.</summary>
+    private static Tensor AddStream(Tensor sum, SrStream stream, Tensor tap, bool releaseSum)
+    {
+        var residual = stream.Forward(tap);
+        tap.ReleaseIfNoGrad();
+        var next = F.Add(sum, residual);
+        residual.ReleaseIfNoGrad();
+        if (releaseSum) sum.ReleaseIfNoGrad();
+        return next;
     }
 }

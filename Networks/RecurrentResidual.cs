@@ -74,15 +74,36 @@ public sealed class RecurrentResidual : SatNetwork, IInferenceFoldable
         var h = _head.Forward(input);
         if (!Training && _folded is not null)
         {
-            foreach (var (first, second) in _folded) h = F.Add(h, second.Forward(first.Forward(h)));
-            return new NetworkOutput(F.Add(input, _tail.Forward(h)), null, null);
+            // Intermediates are released after their last read (a no-op in grad mode; this path is eval only anyway).
+            foreach (var (first, second) in _folded)
+            {
+                var r = Sequential.Chain([first, second], h);
+                var next = F.Add(h, r);
+                r.ReleaseIfNoGrad();
+                h.ReleaseIfNoGrad();
+                h = next;
+            }
+            var tail = _tail.Forward(h);
+            h.ReleaseIfNoGrad();
+            var sr = F.Add(input, tail);
+            tail.ReleaseIfNoGrad();
+            return new NetworkOutput(sr, null, null);
         }
         foreach (var (bn1, bn2) in _norms)
         {
-            var r = bn2.Forward(_conv2.Forward(_prelu.Forward(bn1.Forward(_conv1.Forward(h)))));
-            h = F.Add(h, F.Mul(r, _scale));
+            var r = Sequential.Chain([_conv1, bn1, _prelu, _conv2, bn2], h);
+            var scaled = F.Mul(r, _scale);
+            r.ReleaseIfNoGrad();
+            var next = F.Add(h, scaled);
+            scaled.ReleaseIfNoGrad();
+            h.ReleaseIfNoGrad();
+            h = next;
         }
-        return new NetworkOutput(F.Add(input, _tail.Forward(h)), null, null);
+        var t = _tail.Forward(h);
+        h.ReleaseIfNoGrad();
+        var output = F.Add(input, t);
+        t.ReleaseIfNoGrad();
+        return new NetworkOutput(output, null, null);
     }
 
     internal override SatNetwork Rebuild(LayerFactory nn) => new RecurrentResidual(nn, _config);

@@ -88,14 +88,27 @@ public sealed class RegressionEd : SatNetwork
     public override NetworkOutput Forward(Tensor input)
     {
         CheckInput(input);
+        // Intermediates are released after their last read (a no-op in grad mode).
         var d = _encoder.Forward(input);
         for (int i = 0; i < _decoder.Length; i++)
         {
-            d = _decoder[i].Forward(d);
-            if (i < Upsamplings) d = F.Interpolate(d, 2 * d.Size(2), 2 * d.Size(3), "nearest");
+            d = Replace(d, _decoder[i].Forward(d));
+            if (i < Upsamplings) d = Replace(d, F.Interpolate(d, 2 * d.Size(2), 2 * d.Size(3), "nearest"));
         }
-        var sr = F.Add(_bicubic.Forward(input), _headL.Forward(d));
-        return new NetworkOutput(sr, null, _headAb.Forward(d));
+        var bicubic = _bicubic.Forward(input);
+        var residual = _headL.Forward(d);
+        var sr = F.Add(bicubic, residual);
+        bicubic.ReleaseIfNoGrad();
+        residual.ReleaseIfNoGrad();
+        var ab = _headAb.Forward(d);
+        d.ReleaseIfNoGrad();
+        return new NetworkOutput(sr, null, ab);
+    }
+
+    private static Tensor Replace(Tensor old, Tensor next)
+    {
+        if (!ReferenceEquals(old, next)) old.ReleaseIfNoGrad();
+        return next;
     }
 
     /// <summary>Every block is a ConvBlock (folded by itself); the heads have no activation to fuse.</summary>

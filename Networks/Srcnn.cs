@@ -57,10 +57,21 @@ public sealed class Srcnn : SatNetwork, IInferenceFoldable
     {
         CheckInput(input);
         if (!Training && _fused1 is not null && _fused2 is not null)
-            return new NetworkOutput(_conv3.Forward(_fused2.Forward(_fused1.Forward(input))), null, null);
-        var h = F.Relu(_conv1.Forward(input));
-        h = F.Relu(_conv2.Forward(h));
-        return new NetworkOutput(_conv3.Forward(h), null, null);
+            return new NetworkOutput(Sequential.Chain([_fused1, _fused2, _conv3], input), null, null);
+        // Intermediates are released after their last read (a no-op in grad mode).
+        var h = ReluOf(_conv1.Forward(input));
+        var h2 = ReluOf(_conv2.Forward(h));
+        h.ReleaseIfNoGrad();
+        var y = _conv3.Forward(h2);
+        h2.ReleaseIfNoGrad();
+        return new NetworkOutput(y, null, null);
+    }
+
+    private static Tensor ReluOf(Tensor x)
+    {
+        var y = F.Relu(x);
+        if (!ReferenceEquals(y, x)) x.ReleaseIfNoGrad();
+        return y;
     }
 
     internal override SatNetwork Rebuild(LayerFactory nn) => new Srcnn(nn, _config);

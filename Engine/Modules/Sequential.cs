@@ -24,9 +24,22 @@ public class Sequential : Layer
         return this;
     }
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Chain(_layers, x);
+
+    /// <summary>
+    /// Applies <paramref name="layers"/> in order. Outside grad mode each intermediate is released as soon as the next
+    /// layer has read it (never <paramref name="input"/> itself, nor a layer's output that is its input unchanged), so
+    /// a chain's inference peak is one layer's input and output, not every activation of the chain.
+    /// </summary>
+    public static Tensor Chain(IEnumerable<Layer> layers, Tensor input)
     {
-        foreach (var layer in _layers) x = layer.Forward(x);
+        var x = input;
+        foreach (var layer in layers)
+        {
+            var y = layer.Forward(x);
+            if (!ReferenceEquals(x, input) && !ReferenceEquals(y, x)) x.ReleaseIfNoGrad();
+            x = y;
+        }
         return x;
     }
 

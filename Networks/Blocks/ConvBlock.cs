@@ -63,7 +63,7 @@ public sealed class ConvBlock : Layer, IInferenceFoldable
     }
 
     public override Tensor Forward(Tensor x)
-        => !Training && _folded is not null ? _folded.Forward(x) : _act.Forward(_bn.Forward(_conv.Forward(x)));
+        => !Training && _folded is not null ? _folded.Forward(x) : Sequential.Chain([_conv, _bn, _act], x);
 
     /// <summary>
     /// Eval mode from now on runs one fused convolution: BN folded into the weights and bias, the activation
@@ -120,6 +120,12 @@ public sealed class ConvBlock : Layer, IInferenceFoldable
             (_stride, _padding, _outputPadding, _dilation) = (d.Stride, d.Padding, d.OutputPadding, d.Dilation);
         }
 
-        public override Tensor Forward(Tensor x) => _act.Forward(F.ConvTranspose2d(x, _weight, _bias, _stride, _padding, _outputPadding, _dilation));
+        public override Tensor Forward(Tensor x)
+        {
+            var y = F.ConvTranspose2d(x, _weight, _bias, _stride, _padding, _outputPadding, _dilation);
+            var activated = _act.Forward(y);
+            if (!ReferenceEquals(activated, y)) y.ReleaseIfNoGrad();
+            return activated;
+        }
     }
 }

@@ -36,9 +36,5 @@ public sealed class SrStream : Layer
         _out.Bias!.Fill(0f);
     }
 
-    public override Tensor Forward(Tensor x)
-    {
-        foreach (var block in _blocks) x = block.Forward(x);
-        return _out.Forward(x);
-    }
+    public override Tensor Forward(Tensor x) => Sequential.Chain(_blocks.Append<Layer>(_out), x);
 }

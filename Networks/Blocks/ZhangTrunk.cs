@@ -56,8 +56,8 @@ public sealed class ZhangTrunk : Module, IInferenceFoldable
     /// <summary>conv8's features [N, 256w, H/4, W/4] (after its last ReLU) and the logits [N, 313, H/4, W/4].</summary>
     public (Tensor Features, Tensor Logits) Forward(Tensor x)
     {
-        foreach (var block in !Training && _folded is not null ? _folded : _blocks) x = block.Forward(x);
-        return (x, _logits.Forward(x));
+        var features = Sequential.Chain(!Training && _folded is not null ? _folded : _blocks, x);
+        return (features, _logits.Forward(features));
     }
 
     /// <summary>

@@ -58,9 +58,8 @@ public sealed class EnhancerTests
         using var cpu = TestModels.Cpu();
         using var enhancer = Enhancer.Load(_liu, cpu);
         // Too little context on purpose: neighbouring tiles now disagree, and only the blend can hide it.
-        enhancer.Context = 0;
         var image = TestModels.Grey(64, 16, noise: 0);
-        var options = new EnhanceOptions { TileSize = 16, Overlap = 8, GreySr = true };
+        var options = new EnhanceOptions { TileSize = 16, Overlap = 8, GreySr = true, Context = 0 };
         var whole = enhancer.Enhance(image, options with { TileSize = 4096 }).Color;
         var blended = enhancer.Enhance(image, options).Color;
         var cut = enhancer.Enhance(image, options with { Overlap = 0 }).Color;
@@ -162,7 +161,7 @@ public sealed class EnhancerTests
     {
         using var cpu = TestModels.Cpu();
         using var enhancer = Enhancer.Load(_liu, cpu);
-        int tile = enhancer.AutomaticTileSize(16);
+        int tile = enhancer.AutomaticTileSize(16, enhancer.ContextFor(EnhanceOptions.Default), 400);
         TestContext.Out.WriteLine($"automatic tile for tiny liu2018 on the CPU: {tile} LR px");
         Assert.That(tile % enhancer.Multiple, Is.EqualTo(0));
         Assert.That(tile, Is.InRange(34, Enhancer.MaxAutoTile));

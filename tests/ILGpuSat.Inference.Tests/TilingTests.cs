@@ -25,27 +25,34 @@ public sealed class TilingTests
     {
         using var cpu = TestModels.Cpu();
         using var enhancer = Enhancer.Load(_liu, cpu);
-        TestContext.Out.WriteLine($"liu2018: context {enhancer.Context} LR px, multiple {enhancer.Multiple}");
+        int measured = enhancer.ContextFor(EnhanceOptions.Default);
+        TestContext.Out.WriteLine($"liu2018: receptive field {enhancer.ReceptiveContext} LR px, measured context {measured}, multiple {enhancer.Multiple}");
         Assert.That(enhancer.Multiple, Is.EqualTo(2));
-        Assert.That(enhancer.Context % 2, Is.EqualTo(0));
+        Assert.That(enhancer.ReceptiveContext % 2, Is.EqualTo(0));
+        Assert.That(measured % 2, Is.EqualTo(0));
+        Assert.That(measured, Is.InRange(TileAxis.BorderPadFor(2), enhancer.ReceptiveContext));
+        Assert.That(enhancer.ContextFor(new EnhanceOptions { Context = 5 }), Is.EqualTo(6), "a chosen context is rounded up to the multiple");
     }
 
-    [TestCase(16, 8)]
-    [TestCase(24, 4)]
-    public void TiledEqualsUntiled(int tile, int overlap)
+    /// <summary>Tiled runs with the measured context (the default) and with the full receptive field agree with the untiled run.</summary>
+    [TestCase(16, 8, false)]
+    [TestCase(24, 4, false)]
+    [TestCase(16, 8, true)]
+    public void TiledEqualsUntiled(int tile, int overlap, bool fullReceptiveField)
     {
         using var cpu = TestModels.Cpu();
         using var enhancer = Enhancer.Load(_liu, cpu);
         var image = TestModels.Grey(38, 30);
         var whole = enhancer.Enhance(image, new EnhanceOptions { TileSize = 4096, GreySr = true });
-        var (xs, ys) = enhancer.PlanTiles(38, 30, new EnhanceOptions { TileSize = tile, Overlap = overlap });
+        var options = new EnhanceOptions { TileSize = tile, Overlap = overlap, GreySr = true, Context = fullReceptiveField ? enhancer.ReceptiveContext : null };
+        var (xs, ys) = enhancer.PlanTiles(38, 30, options);
         Assert.That(xs.Count * ys.Count, Is.GreaterThanOrEqualTo(4), "the tiled run must really be tiled");
-        var tiled = enhancer.Enhance(image, new EnhanceOptions { TileSize = tile, Overlap = overlap, GreySr = true });
+        var tiled = enhancer.Enhance(image, options);
         double worst = 0;
         for (int b = 0; b < 3; b++)
             worst = Math.Max(worst, MaxDiff(whole.Color.Planes[b], tiled.Color.Planes[b]));
         worst = Math.Max(worst, MaxDiff(whole.GreySr!.Planes[0], tiled.GreySr!.Planes[0]));
-        TestContext.Out.WriteLine($"tile {tile}, overlap {overlap}: {xs.Count}x{ys.Count} tiles, max |tiled - untiled| = {worst:E2}");
+        TestContext.Out.WriteLine($"tile {tile}, overlap {overlap}, context {xs.Context}: {xs.Count}x{ys.Count} tiles, max |tiled - untiled| = {worst:E2}");
         Assert.That(worst, Is.LessThan(1e-3));
     }
 
