@@ -130,6 +130,7 @@ public sealed class Enhancer : IDisposable
         bool hasColour = _network.Tasks.HasFlag(NetworkTasks.ColorClassification) || _network.Tasks.HasFlag(NetworkTasks.ColorRegression);
         var lab = LowResLab.From(input, keepInputColour: !hasColour);
         var (xs, ys) = PlanTiles(input.Width, input.Height, options);
+        if (xs.Count * ys.Count > 1) InferenceRuntime.CollectHostGarbage(); // what decoding and LowResLab left behind
         new TiledPass(this, lab, xs, ys, options, sink, progress, cancellationToken).Run();
     }
 
@@ -144,7 +145,7 @@ public sealed class Enhancer : IDisposable
         else
         {
             context = ContextFor(options);
-            tile = options.TileSize > 0 ? options.TileSize : AutomaticTileSize(options.Overlap, context, width);
+            tile = options.TileSize > 0 ? options.TileSize : AutomaticTileSize(options.Overlap, context, width, height);
         }
         return (TileAxis.Create(width, tile, options.Overlap, context, Multiple),
                 TileAxis.Create(height, tile, options.Overlap, context, Multiple));
@@ -159,7 +160,7 @@ public sealed class Enhancer : IDisposable
         var (xs, ys) = PlanTiles(width, height, options);
         return new TilingPlan(xs.Count, ys.Count, xs.Count * ys.Count == 1 ? Math.Max(width, height) : xs.Core,
                               xs.Count * ys.Count == 1 ? 0 : xs.Context, xs.Overlap, ReceptiveContext,
-                              (long)(TileBytes(xs.SpanOf(0), ys.SpanOf(0))), InferenceRuntime.TileBudgetBytes(_backend));
+                              (long)(TileBytes(xs.SpanOf(0), ys.SpanOf(0))), InferenceRuntime.TileBudgetBytes(_backend, width, height));
     }
 
     /// <summary>
@@ -169,12 +170,13 @@ public sealed class Enhancer : IDisposable
     private bool WholeImageFits(int width, int height)
     {
         int pad = TileAxis.BorderPadFor(Multiple);
-        return TileFits(TileAxis.RoundUp(width, Multiple) + 2 * pad, TileAxis.RoundUp(height, Multiple) + 2 * pad);
+        return TileFits(TileAxis.RoundUp(width, Multiple) + 2 * pad, TileAxis.RoundUp(height, Multiple) + 2 * pad, width, height);
     }
 
     /// <summary>Whether one tile over an LR window of <paramref name="lrWidth"/> x <paramref name="lrHeight"/> fits the
     /// backend's tile budget, by the measured bytes per LR pixel (<see cref="TileMemory"/>).</summary>
-    private bool TileFits(int lrWidth, int lrHeight) => TileBytes(lrWidth, lrHeight) <= InferenceRuntime.TileBudgetBytes(_backend);
+    private bool TileFits(int lrWidth, int lrHeight, int imageWidth, int imageHeight)
+        => TileBytes(lrWidth, lrHeight) <= InferenceRuntime.TileBudgetBytes(_backend, imageWidth, imageHeight);
 
     private double TileBytes(int lrWidth, int lrHeight)
         => (double)lrWidth * lrHeight * (_bytesPerLrPixel ??= TileMemory.BytesPerLrPixel(_runner, _backend, Multiple));
@@ -184,7 +186,7 @@ public sealed class Enhancer : IDisposable
     /// whose blend band (three float planes, one core of output rows as wide as the image) fits the host's
     /// (<see cref="InferenceRuntime.BandBudgetBytes"/>).
     /// </summary>
-    internal int AutomaticTileSize(int overlap, int context, int width)
+    internal int AutomaticTileSize(int overlap, int context, int width, int height)
     {
         int s = _network.Scale;
         int minimum = TileAxis.RoundUp(Math.Max(2 * overlap, 1) + Multiple, Multiple);
@@ -193,7 +195,7 @@ public sealed class Enhancer : IDisposable
         {
             int span = core + 2 * context;
             double band = 3.0 * sizeof(float) * core * s * ((double)width * s);
-            if (!TileFits(span, span) || band > InferenceRuntime.BandBudgetBytes) break;
+            if (!TileFits(span, span, width, height) || band > InferenceRuntime.BandBudgetBytes) break;
             best = core;
         }
         return best;
@@ -261,6 +263,7 @@ public sealed class Enhancer : IDisposable
                     Extract(xs.Start(kx) - xs.Before(kx), ys.Start(ky) - ys.Before(ky), spanX, spanY);
                     var (l, a, b) = owner._runner.Run(_windowL, _windowA, _windowB, spanX, spanY, options.Temperature);
                     Accumulate(l, a, b, kx, ky, wx[kx], bandL, bandA, bandB, ow);
+                    if (total > 1) InferenceRuntime.CollectHostGarbage();
                     progress?.Report(new EnhanceProgress(++done, total));
                 }
                 int finished = ky < ys.Count - 1 ? ys.Stride * s : bandRows;

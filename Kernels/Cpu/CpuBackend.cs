@@ -26,8 +26,17 @@ public sealed class CpuBuffer : DeviceBuffer
 /// </summary>
 public sealed partial class CpuBackend : Backend
 {
+    /// <summary>Idle arrays by length; <see cref="_lengths"/> holds the lengths that have one, in order.</summary>
     private readonly Dictionary<int, Stack<float[]>> _pool = new();
+    private readonly SortedSet<int> _lengths = new();
     private readonly object _poolLock = new();
+
+    /// <summary>
+    /// A request may take an idle array up to this many times longer than it needs. Exact-length reuse alone kept one
+    /// array of every size a forward ever made, about twice its live peak (liu2018's tiles: 2.0 GB idle for a 1.07 GB
+    /// peak); letting a 128 MB request take an idle 192 MB one holds the pool near the peak.
+    /// </summary>
+    private const double MaxOversize = 2.0;
 
     public override string Name => "cpu";
 
@@ -42,7 +51,15 @@ public sealed partial class CpuBackend : Backend
         float[]? array = null;
         lock (_poolLock)
         {
-            if (_pool.TryGetValue(n, out var stack) && stack.Count > 0) array = stack.Pop();
+            // The shortest idle array that holds n floats and is not more than MaxOversize times n.
+            int limit = (int)Math.Min(int.MaxValue, (long)(n * MaxOversize));
+            foreach (int idle in _lengths.GetViewBetween(n, Math.Max(n, limit)))
+            {
+                var stack = _pool[idle];
+                array = stack.Pop();
+                if (stack.Count == 0) _lengths.Remove(idle);
+                break;
+            }
         }
         array ??= GC.AllocateUninitializedArray<float>(n);
         return new CpuBuffer(this, array, length);
@@ -54,6 +71,7 @@ public sealed partial class CpuBackend : Backend
         {
             if (!_pool.TryGetValue(array.Length, out var stack)) _pool[array.Length] = stack = new Stack<float[]>();
             stack.Push(array);
+            _lengths.Add(array.Length);
         }
     }
 
@@ -77,7 +95,11 @@ public sealed partial class CpuBackend : Backend
     /// <summary>Drops every pooled array (memory goes back to the GC).</summary>
     public void TrimPool()
     {
-        lock (_poolLock) _pool.Clear();
+        lock (_poolLock)
+        {
+            _pool.Clear();
+            _lengths.Clear();
+        }
     }
 
     public override void Upload(ReadOnlySpan<float> source, DeviceBuffer destination)

@@ -31,6 +31,7 @@ public static class EnhanceCommand
         var device = CommonOptions.Device();
         var tile = new Option<int>("--tile") { Description = "LR pixels per tile side; 0 = chosen from the device's memory", DefaultValueFactory = _ => 0 };
         var overlap = new Option<int>("--overlap") { Description = "LR pixels shared by neighbouring tiles (blended)", DefaultValueFactory = _ => 16 };
+        var context = new Option<int?>("--context") { Description = "LR pixels each tile reads beyond its core; default: measured on the model (the least at which outputs stop changing)" };
         var greySr = new Option<bool>("--grey-sr") { Description = "also write the 4x grey SR image (NAME_x4_grey)" };
         var sideBySide = new Option<bool>("--side-by-side") { Description = "also write bicubic x4 | enhanced side by side (NAME_x4_compare)" };
         var bands = new Option<string?>("--bands") { Description = "1-based bands to read, e.g. 3,2,1 (one band = grey, three = RGB)" };
@@ -39,10 +40,10 @@ public static class EnhanceCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "replace existing outputs (default: keep them and skip the file)" };
         var cmd = new Command("enhance", "4x super-resolution and colorization of images of any size (tiled, GeoTIFF kept)")
         {
-            inputs, output, model, device, tile, overlap, greySr, sideBySide, bands, bitDepth, temperature, overwrite,
+            inputs, output, model, device, tile, overlap, context, greySr, sideBySide, bands, bitDepth, temperature, overwrite,
         };
         cmd.SetAction(pr => Run(new Settings(pr.GetValue(inputs)!, pr.GetValue(output)!, pr.GetValue(model), pr.GetValue(device)!,
-            new EnhanceOptions { TileSize = pr.GetValue(tile), Overlap = pr.GetValue(overlap), GreySr = pr.GetValue(greySr), Temperature = pr.GetValue(temperature) },
+            new EnhanceOptions { TileSize = pr.GetValue(tile), Overlap = pr.GetValue(overlap), Context = pr.GetValue(context), GreySr = pr.GetValue(greySr), Temperature = pr.GetValue(temperature) },
             pr.GetValue(sideBySide), ParseBands(pr.GetValue(bands)), ParseBitDepth(pr.GetValue(bitDepth)!), pr.GetValue(overwrite))));
         return cmd;
     }
@@ -64,6 +65,7 @@ public static class EnhanceCommand
     {
         if (s.Options.TileSize < 0) throw new UserError($"--tile must be 0 (automatic) or positive, got {s.Options.TileSize}.");
         if (s.Options.Overlap < 0) throw new UserError($"--overlap must be 0 or more, got {s.Options.Overlap}.");
+        if (s.Options.Context < 0) throw new UserError($"--context must be 0 or more, got {s.Options.Context}.");
         if (s.Options.TileSize > 0 && s.Options.Overlap >= s.Options.TileSize)
             throw new UserError($"--overlap ({s.Options.Overlap}) must be smaller than --tile ({s.Options.TileSize}).");
         if (!(s.Options.Temperature > 0)) throw new UserError($"--temperature must be positive, got {s.Options.Temperature}.");
@@ -135,6 +137,11 @@ public static class EnhanceCommand
         if (image.Bands == 2 || image.Bands > 4 || (s.Bands is null && image.Bands > 3 && image.Bands != 4))
             throw new UserError($"{image.Bands} bands; choose grey or RGB bands with --bands (e.g. --bands 3,2,1)");
         int w = image.Width, h = image.Height, scale = enhancer.Model.Network.Scale;
+        var plan = enhancer.PlanTiling(w, h, s.Options);
+        if (plan.TilesX * plan.TilesY > 1)
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(job.Input)}: {plan.TilesX} x {plan.TilesY} tiles of {plan.Core} LR px, context {plan.Context} (receptive field {plan.ReceptiveField}), "
+                + $"overlap {plan.Overlap}; about {plan.TileBytes / 1e6:F0} MB per tile of a {plan.BudgetBytes / 1e6:F0} MB budget")));
         long outPixels = (long)w * scale * h * scale;
         bool tiff = IsTiff(job.Output);
         int bitDepth = s.BitDepth ?? (image.SourceBitDepth >= 16 && !IsJpeg(job.Output) ? 16 : 8);

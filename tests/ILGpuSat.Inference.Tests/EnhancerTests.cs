@@ -161,7 +161,7 @@ public sealed class EnhancerTests
     {
         using var cpu = TestModels.Cpu();
         using var enhancer = Enhancer.Load(_liu, cpu);
-        int tile = enhancer.AutomaticTileSize(16, enhancer.ContextFor(EnhanceOptions.Default), 400);
+        int tile = enhancer.AutomaticTileSize(16, enhancer.ContextFor(EnhanceOptions.Default), 400, 400);
         TestContext.Out.WriteLine($"automatic tile for tiny liu2018 on the CPU: {tile} LR px");
         Assert.That(tile % enhancer.Multiple, Is.EqualTo(0));
         Assert.That(tile, Is.InRange(34, Enhancer.MaxAutoTile));
