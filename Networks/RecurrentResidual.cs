@@ -71,39 +71,29 @@ public sealed class RecurrentResidual : SatNetwork, IInferenceFoldable
     public override NetworkOutput Forward(Tensor input)
     {
         CheckInput(input);
+        // Intermediates are released after their last read (a no-op in grad mode).
         var h = _head.Forward(input);
         if (!Training && _folded is not null)
-        {
-            // Intermediates are released after their last read (a no-op in grad mode; this path is eval only anyway).
-            foreach (var (first, second) in _folded)
+            foreach (var (first, second) in _folded) h = AddResidual(h, Sequential.Chain([first, second], h));
+        else
+            foreach (var (bn1, bn2) in _norms)
             {
-                var r = Sequential.Chain([first, second], h);
-                var next = F.Add(h, r);
+                var r = Sequential.Chain([_conv1, bn1, _prelu, _conv2, bn2], h);
+                h = AddResidual(h, F.Mul(r, _scale));
                 r.ReleaseIfNoGrad();
-                h.ReleaseIfNoGrad();
-                h = next;
             }
-            var tail = _tail.Forward(h);
-            h.ReleaseIfNoGrad();
-            var sr = F.Add(input, tail);
-            tail.ReleaseIfNoGrad();
-            return new NetworkOutput(sr, null, null);
-        }
-        foreach (var (bn1, bn2) in _norms)
-        {
-            var r = Sequential.Chain([_conv1, bn1, _prelu, _conv2, bn2], h);
-            var scaled = F.Mul(r, _scale);
-            r.ReleaseIfNoGrad();
-            var next = F.Add(h, scaled);
-            scaled.ReleaseIfNoGrad();
-            h.ReleaseIfNoGrad();
-            h = next;
-        }
-        var t = _tail.Forward(h);
+        var tail = _tail.Forward(h);
         h.ReleaseIfNoGrad();
-        var output = F.Add(input, t);
-        t.ReleaseIfNoGrad();
-        return new NetworkOutput(output, null, null);
+        return new NetworkOutput(AddResidual(input, tail, releaseBase: false), null, null);
+    }
+
+    /// <summary>h + r, releasing r and (unless it is the network's input) h.</summary>
+    private static Tensor AddResidual(Tensor h, Tensor r, bool releaseBase = true)
+    {
+        var next = F.Add(h, r);
+        r.ReleaseIfNoGrad();
+        if (releaseBase) h.ReleaseIfNoGrad();
+        return next;
     }
 
     internal override SatNetwork Rebuild(LayerFactory nn) => new RecurrentResidual(nn, _config);

@@ -144,7 +144,8 @@ def main():
     ap.add_argument("--weights", required=True)
     ap.add_argument("--bins", required=True, help=".npy of the 313 ab bin centres, [313, 2]")
     ap.add_argument("--input", action="append", required=True,
-                    help="PATH:RUNS, a .npy grey plane [h, w] float32 0..1 and its timed runs (repeatable)")
+                    help="PATH:RUNS[:TILE:CONTEXT], a .npy grey plane [h, w] float32 0..1, its timed runs and, optionally, "
+                         "its own tile core and context (else --tile and --context) (repeatable)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs on the first input only (later inputs run in the warm process)")
@@ -171,11 +172,14 @@ def main():
     rows = []
     with torch.no_grad():
         for index, spec in enumerate(args.input):
-            path, _, count = spec.rpartition(":")
-            runs = int(count)
+            parts = spec.split(":")
+            if len(parts) == 4:
+                path, runs, tile, context = parts[0], int(parts[1]), int(parts[2]), int(parts[3])
+            else:
+                path, runs, tile, context = ":".join(parts[:-1]), int(parts[-1]), args.tile, args.context
             grey = torch.from_numpy(np.load(path).astype(np.float32)).to(device)
             for _ in range(args.warmup if index == 0 else 0):
-                enhance_tiled(model, kind, norm, centres, args.temperature, grey, args.tile, args.context)
+                enhance_tiled(model, kind, norm, centres, args.temperature, grey, tile, context)
             if device.type == "cuda":
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
@@ -186,7 +190,7 @@ def main():
             times = []
             for _ in range(runs):
                 t0 = time.perf_counter()
-                out = enhance_tiled(model, kind, norm, centres, args.temperature, grey, args.tile, args.context)
+                out = enhance_tiled(model, kind, norm, centres, args.temperature, grey, tile, context)
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 times.append((time.perf_counter() - t0) * 1000)
@@ -194,7 +198,7 @@ def main():
             peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else max(0, rss_bytes("VmHWM") - base)
             rows.append({"width": grey.shape[1], "height": grey.shape[0], "ms": statistics.median(times),
                          "runs_ms": times, "peak_bytes": peak,
-                         "tiled": args.tile > 0 and max(grey.shape) > args.tile})
+                         "tile": tile, "context": context, "tiled": tile > 0 and max(grey.shape) > tile})
     print(json.dumps({"torch": torch.__version__, "device": args.device, "threads": torch.get_num_threads(),
                       "model": name, "config": config, "dtype": sorted(dtypes), "tile": args.tile, "context": args.context,
                       "rows": rows}))

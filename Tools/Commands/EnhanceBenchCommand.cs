@@ -27,7 +27,7 @@ public static class EnhanceBenchCommand
         var sizes = new Option<string>("--sizes") { Description = "comma-separated LR input sides", DefaultValueFactory = _ => "400,2048" };
         var seconds = new Option<double>("--seconds") { Description = "time budget per row (at least one run)", DefaultValueFactory = _ => 3 };
         var runs = new Option<int>("--runs") { Description = "most timed runs per row (the median is reported)", DefaultValueFactory = _ => 5 };
-        var tile = new Option<int>("--pytorch-tile") { Description = "PyTorch's LR tile core for inputs larger than it (0 = whole image)", DefaultValueFactory = _ => 512 };
+        var tile = new Option<int>("--pytorch-tile") { Description = "PyTorch's LR tile core for inputs larger than it (0 = whole image); default: the Enhancer's own plan for each input (its core and measured context)", DefaultValueFactory = _ => -1 };
         var json = new Option<string?>("--json") { Description = "also write {\"rows\":[{name, device, ms, pytorch_ms, peak_bytes}]} to this file" };
         var noTorch = new Option<bool>("--no-pytorch") { Description = "skip the PyTorch reference" };
         var cmd = new Command("enhance", "Time enhancing 400x400 and 2048x2048 inputs with the default model, against PyTorch on the same weights")
@@ -43,7 +43,7 @@ public static class EnhanceBenchCommand
     {
         if (device is not ("cpu" or "cuda" or "all")) throw new UserError($"--device must be cpu, cuda or all, not '{device}'.");
         if (maxRuns <= 0 || !(seconds >= 0)) throw new UserError("--runs must be positive and --seconds non-negative.");
-        if (pytorchTile < 0) throw new UserError("--pytorch-tile must be 0 or positive.");
+        if (pytorchTile < -1) throw new UserError("--pytorch-tile must be 0 or positive (or -1: the Enhancer's plan).");
         var sides = ParseSizes(sizeList);
         if (modelPath is not null && !File.Exists(modelPath)) throw new UserError($"--model {modelPath}: no such file.");
 
@@ -66,13 +66,19 @@ public static class EnhanceBenchCommand
                 JsonDocument? torch = null;
                 if (!noTorch)
                 {
-                    var args = new List<string> { "--weights", weights, "--bins", WriteBins(work.FullName), "--device", d, "--tile", Str(pytorchTile) };
+                    var args = new List<string> { "--weights", weights, "--bins", WriteBins(work.FullName), "--device", d };
                     if (d == "cpu") args.AddRange(["--threads", Str(Environment.ProcessorCount)]);
                     for (int i = 0; i < inputs.Count; i++)
                     {
                         string npy = Path.Combine(work.FullName, $"input-{sides[i]}.npy");
                         if (!File.Exists(npy)) Npy.Write(npy, inputs[i].Planes[0], [sides[i], sides[i]]);
-                        args.AddRange(["--input", $"{npy}:{rows[i].RunsMs.Count}"]);
+                        // PyTorch cuts each input as the Enhancer did (one tile = whole), without the overlap's blend.
+                        var plan = enhancer.PlanTiling(sides[i], sides[i]);
+                        int tileCore = pytorchTile >= 0 ? pytorchTile : plan.TilesX * plan.TilesY == 1 ? 0 : plan.Core;
+                        int context = pytorchTile >= 0 ? 32 : plan.Context;
+                        AnsiConsole.MarkupLine(Markup.Escape($"{sides[i]}x{sides[i]}: ours {plan.TilesX} x {plan.TilesY} tiles of {plan.Core} LR px, context {plan.Context}, overlap {plan.Overlap}; "
+                            + $"PyTorch {(tileCore == 0 ? "whole" : $"tiles of {tileCore}, context {context}, no overlap")}"));
+                        args.AddRange(["--input", $"{npy}:{rows[i].RunsMs.Count}:{tileCore}:{context}"]);
                     }
                     string? why = null;
                     AnsiConsole.Status().Start($"timing PyTorch on {d}", _ => torch = PyTorchScript.TryRun("pytorch_enhance.py", args, d, out why));
@@ -81,8 +87,7 @@ public static class EnhanceBenchCommand
                     {
                         var root = torch.RootElement;
                         torchVersion = root.GetProperty("torch").GetString();
-                        AnsiConsole.MarkupLine($"PyTorch {Markup.Escape(torchVersion ?? "?")} on {d}, {root.GetProperty("threads").GetInt32()} threads, weights {Markup.Escape(string.Join("/", root.GetProperty("dtype").EnumerateArray().Select(e => e.GetString())))}"
-                            + (pytorchTile > 0 ? $"; PyTorch tiles inputs above {pytorchTile} LR pixels ({root.GetProperty("context").GetInt32()} px of context, no blend)" : ""));
+                        AnsiConsole.MarkupLine($"PyTorch {Markup.Escape(torchVersion ?? "?")} on {d}, {root.GetProperty("threads").GetInt32()} threads, weights {Markup.Escape(string.Join("/", root.GetProperty("dtype").EnumerateArray().Select(e => e.GetString())))}");
                     }
                 }
                 for (int i = 0; i < rows.Count; i++)

@@ -71,4 +71,18 @@ public class TrainConfigTests
         var other = new TrainOverrides { Model = "srcnn" }.ApplyTo(file);
         Assert.That((other.Model, other.ModelConfig), Is.EqualTo(("srcnn", (System.Text.Json.JsonElement?)null)), "another model starts from its own defaults");
     }
+
+    /// <summary>The configs the README's table and the default model were trained with parse strictly and validate.</summary>
+    [TestCase("Inference/DefaultModel/train.json", "liu2018")]
+    [TestCase("docs/baselines/srcnn.json", "srcnn")]
+    [TestCase("docs/baselines/recurrent-residual.json", "recurrent-residual")]
+    [TestCase("docs/baselines/liu2018-sr.json", "liu2018-sr")]
+    [TestCase("docs/baselines/regression-ed.json", "regression-ed")]
+    public void ShippedConfigsLoadAndValidate(string relative, string model)
+    {
+        var config = TrainConfig.Load(Path.Combine(ILGpuSat.Tests.Common.RepositoryPaths.Root, relative));
+        Assert.That(config.Model, Is.EqualTo(model));
+        Assert.That(config.Validate(), Is.SameAs(config));
+        Assert.That(config.Data.Satellite, Has.All.Not.Contains("satellite-test"), $"{relative} trains on the test set");
+    }
 }
