@@ -26,7 +26,7 @@ public sealed class Enhancer : IDisposable
     private readonly SatNetwork _network;
     private readonly TileRunner _runner;
     private bool _disposed;
-    private double? _bytesPerLrPixel;
+    private (double Bytes, double LargestTensorFloats)? _perLrPixel;
     private int? _measuredContext;
 
     private Enhancer(LoadedModel model, Backend backend)
@@ -139,13 +139,13 @@ public sealed class Enhancer : IDisposable
     {
         int whole = Math.Max(TileAxis.RoundUp(width, Multiple), TileAxis.RoundUp(height, Multiple));
         int tile, context;
-        if (options.TileSize > 0 ? options.TileSize >= whole : WholeImageFits(width, height))
+        if (options.TileSize > 0 ? options.TileSize >= whole && TileIndexable(whole + 2 * TileAxis.BorderPadFor(Multiple), whole + 2 * TileAxis.BorderPadFor(Multiple)) : WholeImageFits(width, height))
             // One tile: the context is never read between tiles; only the border pad at the image's edges is.
             (tile, context) = (whole, Math.Max(ReceptiveContext, TileAxis.BorderPadFor(Multiple)));
         else
         {
             context = ContextFor(options);
-            tile = options.TileSize > 0 ? options.TileSize : AutomaticTileSize(options.Overlap, context, width, height);
+            tile = options.TileSize > 0 ? IndexableTile(options.TileSize, context) : AutomaticTileSize(options.Overlap, context, width, height);
         }
         return (TileAxis.Create(width, tile, options.Overlap, context, Multiple),
                 TileAxis.Create(height, tile, options.Overlap, context, Multiple));
@@ -170,7 +170,8 @@ public sealed class Enhancer : IDisposable
     private bool WholeImageFits(int width, int height)
     {
         int pad = TileAxis.BorderPadFor(Multiple);
-        return TileFits(TileAxis.RoundUp(width, Multiple) + 2 * pad, TileAxis.RoundUp(height, Multiple) + 2 * pad, width, height);
+        int w = TileAxis.RoundUp(width, Multiple) + 2 * pad, h = TileAxis.RoundUp(height, Multiple) + 2 * pad;
+        return TileFits(w, h, width, height) && TileIndexable(w, h);
     }
 
     /// <summary>Whether one tile over an LR window of <paramref name="lrWidth"/> x <paramref name="lrHeight"/> fits the
@@ -179,7 +180,23 @@ public sealed class Enhancer : IDisposable
         => TileBytes(lrWidth, lrHeight) <= InferenceRuntime.TileBudgetBytes(_backend, imageWidth, imageHeight);
 
     private double TileBytes(int lrWidth, int lrHeight)
-        => (double)lrWidth * lrHeight * (_bytesPerLrPixel ??= TileMemory.BytesPerLrPixel(_runner, _backend, Multiple));
+        => (double)lrWidth * lrHeight * PerLrPixel.Bytes;
+
+    private (double Bytes, double LargestTensorFloats) PerLrPixel => _perLrPixel ??= TileMemory.PerLrPixel(_runner, _backend, Multiple);
+
+    /// <summary>Whether every tensor of a tile over this LR window stays within the backend's per-tensor limit.</summary>
+    private bool TileIndexable(int lrWidth, int lrHeight)
+        => (double)lrWidth * lrHeight * PerLrPixel.LargestTensorFloats <= _backend.MaxBufferFloats;
+
+    /// <summary>
+    /// A chosen tile, made smaller where its window would hold a tensor past the backend's per-tensor limit (a
+    /// 2048-pixel tile on CUDA would need a 313-bin softmax of 1.3 G floats; the kernels take 2^30).
+    /// </summary>
+    private int IndexableTile(int tile, int context)
+    {
+        while (tile > Multiple && !TileIndexable(tile + 2 * context, tile + 2 * context)) tile = Math.Max(Multiple, tile / 2 / Multiple * Multiple);
+        return tile;
+    }
 
     /// <summary>
     /// The largest core whose padded tile fits the backend's budget (<see cref="InferenceRuntime.TileBudgetBytes"/>) and
@@ -195,7 +212,7 @@ public sealed class Enhancer : IDisposable
         {
             int span = core + 2 * context;
             double band = 3.0 * sizeof(float) * core * s * ((double)width * s);
-            if (!TileFits(span, span, width, height) || band > InferenceRuntime.BandBudgetBytes) break;
+            if (!TileFits(span, span, width, height) || !TileIndexable(span, span) || band > InferenceRuntime.BandBudgetBytes) break;
             best = core;
         }
         return best;

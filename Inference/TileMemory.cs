@@ -8,14 +8,16 @@ namespace ILGpuSat.Inference;
 /// read from the backend's live-buffer peak (<see cref="Backend.PeakBytesInUse"/>). Every activation and
 /// workspace is per pixel, so the probe's figure times a tile's pixels is that tile's peak; a margin covers what
 /// the peak does not see (the CPU convolution's padded input copies come from .NET's array pool) and the pool's
-/// rounding.
+/// rounding. The probe also reads the largest single tensor, which a backend's per-tensor limit bounds
+/// (<see cref="Backend.MaxBufferFloats"/>: 2^30 floats on CUDA).
 /// </summary>
 internal static class TileMemory
 {
     /// <summary>Headroom over the measured peak.</summary>
     public const double Margin = 1.5;
 
-    public static double BytesPerLrPixel(TileRunner runner, Backend backend, int multiple)
+    /// <summary>Bytes per LR pixel of a tile (with the margin) and floats per LR pixel of its largest single tensor.</summary>
+    public static (double Bytes, double LargestTensorFloats) PerLrPixel(TileRunner runner, Backend backend, int multiple)
     {
         // A probe large enough that per-pixel costs dominate the fixed ones (weights and constants are resident).
         int side = TileAxis.RoundUp(64, Math.Max(1, multiple));
@@ -24,6 +26,7 @@ internal static class TileMemory
         backend.ResetPeakBytesInUse();
         runner.Run(l, null, null, side, side);
         long used = Math.Max(0, backend.PeakBytesInUse - before);
-        return Margin * used / ((double)side * side);
+        double pixels = (double)side * side;
+        return (Margin * used / pixels, backend.LargestBufferFloats / pixels);
     }
 }

@@ -46,7 +46,7 @@ public abstract class Backend : IDisposable
     /// <summary>When set, every kernel launch is timed and recorded.</summary>
     public KernelProfiler? Profiler { get; set; }
 
-    private long _bytesInUse, _peakBytesInUse;
+    private long _bytesInUse, _peakBytesInUse, _largestBuffer;
 
     /// <summary>Bytes of the buffers alive now (4 per float requested; pool slack and idle pooled memory not counted).</summary>
     public long BytesInUse => Interlocked.Read(ref _bytesInUse);
@@ -55,13 +55,28 @@ public abstract class Backend : IDisposable
     /// (PyTorch's max_memory_allocated, on any backend).</summary>
     public long PeakBytesInUse => Interlocked.Read(ref _peakBytesInUse);
 
-    public void ResetPeakBytesInUse() => Interlocked.Exchange(ref _peakBytesInUse, BytesInUse);
+    /// <summary>Floats of the longest buffer allocated since the backend was made or <see cref="ResetPeakBytesInUse"/> was called.</summary>
+    public long LargestBufferFloats => Interlocked.Read(ref _largestBuffer);
+
+    /// <summary>
+    /// The most floats one buffer (one tensor) may hold on this backend: the CUDA kernels index with 32 bits and
+    /// accept 2^30; the CPU backend holds a .NET array. Callers that size work (the enhancer's tiles) stay below it.
+    /// </summary>
+    public virtual long MaxBufferFloats => Array.MaxLength;
+
+    public void ResetPeakBytesInUse()
+    {
+        Interlocked.Exchange(ref _peakBytesInUse, BytesInUse);
+        Interlocked.Exchange(ref _largestBuffer, 0);
+    }
 
     internal void CountAllocated(long floats)
     {
         long now = Interlocked.Add(ref _bytesInUse, floats * sizeof(float));
         long peak;
         while (now > (peak = Interlocked.Read(ref _peakBytesInUse)) && Interlocked.CompareExchange(ref _peakBytesInUse, now, peak) != peak) { }
+        long largest;
+        while (floats > (largest = Interlocked.Read(ref _largestBuffer)) && Interlocked.CompareExchange(ref _largestBuffer, floats, largest) != largest) { }
     }
 
     internal void CountReleased(long floats) => Interlocked.Add(ref _bytesInUse, -floats * sizeof(float));

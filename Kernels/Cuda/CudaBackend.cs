@@ -236,6 +236,9 @@ public sealed partial class CudaBackend : Backend
     /// <summary>Largest element count a kernel indexes with 32-bit ints (leaves headroom for i + stride).</summary>
     internal const int MaxElements = 1 << 30;
 
+    /// <summary>Tensors past 2^30 floats are refused by the kernels' guards (chunked launches are not done).</summary>
+    public override long MaxBufferFloats => MaxElements;
+
     /// <summary>An element count as an int, or a clear error for tensors beyond 32-bit indexing.</summary>
     internal static int Count(string op, long n)
     {

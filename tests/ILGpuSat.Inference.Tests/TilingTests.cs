@@ -56,6 +56,27 @@ public sealed class TilingTests
         Assert.That(worst, Is.LessThan(1e-3));
     }
 
+    /// <summary>
+    /// A chosen tile whose window would hold a tensor past the backend's per-tensor limit (CUDA: 2^30 floats) is made
+    /// smaller, so no kernel meets its indexing guard: planned here on the CPU, whose limit is a .NET array's, with an
+    /// image too large to run but cheap to plan.
+    /// </summary>
+    [Test]
+    public void AChosenTileIsCutToWhatTheBackendCanIndex()
+    {
+        using var cpu = TestModels.Cpu();
+        using var enhancer = Enhancer.Load(_liu, cpu);
+        var options = new EnhanceOptions { TileSize = 100_000, Context = 8 };
+        var (xs, _) = enhancer.PlanTiles(100_000, 100_000, options);
+        long largest = cpu.LargestBufferFloats; // of the probe, 64 x 64 LR pixels
+        double perPixel = largest / (64.0 * 64.0);
+        double Floats(int core) => Math.Pow(core + 2 * xs.Context, 2) * perPixel;
+        TestContext.Out.WriteLine($"tile 100000 -> {xs.Core} ({xs.Count} per axis), largest tensor {Floats(xs.Core):E2} of {cpu.MaxBufferFloats:E2} floats");
+        Assert.That(xs.Count, Is.GreaterThan(1));
+        Assert.That(Floats(xs.Core), Is.LessThanOrEqualTo(cpu.MaxBufferFloats));
+        Assert.That(Floats(2 * xs.Core + 2 * enhancer.Multiple), Is.GreaterThan(cpu.MaxBufferFloats), "cut no further than needed (halving steps)");
+    }
+
     private static double MaxDiff(float[] a, float[] b)
     {
         double m = 0;
