@@ -241,6 +241,16 @@ public sealed class Tensor : IDisposable
         Dispose();
     }
 
+    /// <summary>
+    /// <paramref name="next"/>, computed from this tensor as its last read, after <see cref="ReleaseIfNoGrad"/> on this
+    /// one, unless next is this tensor itself (a layer that returned its input): <c>x = x.ReplacedBy(f(x))</c>.
+    /// </summary>
+    public Tensor ReplacedBy(Tensor next)
+    {
+        if (!ReferenceEquals(next, this)) ReleaseIfNoGrad();
+        return next;
+    }
+
     public void Dispose()
     {
         Scope = null;

@@ -88,6 +88,13 @@ public abstract class Backend : IDisposable
     /// </summary>
     public abstract long AvailableBytes { get; }
 
+    /// <summary>The GC's view of free host memory: its limit (the machine's RAM or the container's) less the memory in use at the last collection.</summary>
+    protected static long FreeHostBytes()
+    {
+        var info = GC.GetGCMemoryInfo();
+        return Math.Max(0, info.TotalAvailableMemoryBytes - info.MemoryLoadBytes);
+    }
+
     // ---- memory -------------------------------------------------------------------------------
 
     /// <summary>A buffer of <paramref name="length"/> floats from the pool; contents undefined.</summary>

@@ -80,7 +80,7 @@ public static class InferenceFolding
     {
         var w = deconv.Weight;
         int cin = w.Size(0), cout = w.Size(1), kh = w.Size(2), kw = w.Size(3);
-        if (deconv.Stride != 1 || deconv.OutputPadding != 0 || kh != kw)
+        if (!BecomesConv(deconv))
             throw new ArgumentException($"FoldForInference: only stride-1 square transposed convolutions become convolutions (got stride {deconv.Stride}, kernel {kh}x{kw}).");
         int pad = deconv.Dilation * (kh - 1) - deconv.Padding;
         if (pad < 0)
@@ -94,6 +94,10 @@ public static class InferenceFolding
                         dst[((o * cin + c) * kh + i) * kw + j] = src[((c * cout + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
         return (dst, [cout, cin, kh, kw], pad);
     }
+
+    /// <summary>Whether <see cref="TransposedAsConv"/> applies: stride 1, no output padding, a square kernel.</summary>
+    internal static bool BecomesConv(ConvTranspose2d deconv)
+        => deconv.Stride == 1 && deconv.OutputPadding == 0 && deconv.Weight.Size(2) == deconv.Weight.Size(3);
 
     /// <summary>w[o, ...] *= scale[o] for an OIHW weight (dimension 0 is the output channel).</summary>
     internal static float[] ScaleOutputChannels(float[] w, int outC, float[] scale)

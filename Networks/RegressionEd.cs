@@ -92,8 +92,8 @@ public sealed class RegressionEd : SatNetwork
         var d = _encoder.Forward(input);
         for (int i = 0; i < _decoder.Length; i++)
         {
-            d = Replace(d, _decoder[i].Forward(d));
-            if (i < Upsamplings) d = Replace(d, F.Interpolate(d, 2 * d.Size(2), 2 * d.Size(3), "nearest"));
+            d = d.ReplacedBy(_decoder[i].Forward(d));
+            if (i < Upsamplings) d = d.ReplacedBy(F.Interpolate(d, 2 * d.Size(2), 2 * d.Size(3), "nearest"));
         }
         var bicubic = _bicubic.Forward(input);
         var residual = _headL.Forward(d);
@@ -103,12 +103,6 @@ public sealed class RegressionEd : SatNetwork
         var ab = _headAb.Forward(d);
         d.ReleaseIfNoGrad();
         return new NetworkOutput(sr, null, ab);
-    }
-
-    private static Tensor Replace(Tensor old, Tensor next)
-    {
-        if (!ReferenceEquals(old, next)) old.ReleaseIfNoGrad();
-        return next;
     }
 
     /// <summary>Every block is a ConvBlock (folded by itself); the heads have no activation to fuse.</summary>

@@ -67,12 +67,7 @@ public sealed class Srcnn : SatNetwork, IInferenceFoldable
         return new NetworkOutput(y, null, null);
     }
 
-    private static Tensor ReluOf(Tensor x)
-    {
-        var y = F.Relu(x);
-        if (!ReferenceEquals(y, x)) x.ReleaseIfNoGrad();
-        return y;
-    }
+    private static Tensor ReluOf(Tensor x) => x.ReplacedBy(F.Relu(x));
 
     internal override SatNetwork Rebuild(LayerFactory nn) => new Srcnn(nn, _config);
 

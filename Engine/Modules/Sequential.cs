@@ -37,8 +37,7 @@ public class Sequential : Layer
         foreach (var layer in layers)
         {
             var y = layer.Forward(x);
-            if (!ReferenceEquals(x, input) && !ReferenceEquals(y, x)) x.ReleaseIfNoGrad();
-            x = y;
+            x = ReferenceEquals(x, input) ? y : x.ReplacedBy(y);
         }
         return x;
     }

@@ -83,8 +83,7 @@ public sealed partial class CpuBackend : Backend
     {
         get
         {
-            var info = GC.GetGCMemoryInfo();
-            long free = Math.Max(0, info.TotalAvailableMemoryBytes - info.MemoryLoadBytes);
+            long free = FreeHostBytes();
             long pooled = 0;
             lock (_poolLock)
                 foreach (var (length, stack) in _pool) pooled += (long)length * stack.Count * sizeof(float);

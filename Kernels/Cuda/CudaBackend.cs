@@ -132,11 +132,7 @@ public sealed partial class CudaBackend : Backend
                 try { free = cu.GetFreeMemory(); }
                 catch (Exception e) when (IsDeviceError(e)) { throw DeviceFailure("available memory", "", e); }
             }
-            else
-            {
-                var info = GC.GetGCMemoryInfo();
-                free = Math.Max(0, info.TotalAvailableMemoryBytes - info.MemoryLoadBytes);
-            }
+            else free = FreeHostBytes();
             return free + _pool.IdleBytes;
         }
     }

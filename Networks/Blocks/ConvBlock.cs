@@ -81,7 +81,7 @@ public sealed class ConvBlock : Layer, IInferenceFoldable
                 _folded = InferenceFolding.FuseConv(backend, c.Weight.ToArray(), c.Weight.Shape, c.Bias?.ToArray(), _bn, _act,
                     c.Stride, c.Padding, c.Dilation);
                 break;
-            case ConvTranspose2d d when d.Stride == 1 && d.OutputPadding == 0 && d.Weight.Size(2) == d.Weight.Size(3):
+            case ConvTranspose2d d when InferenceFolding.BecomesConv(d):
                 var (w, shape, pad) = InferenceFolding.TransposedAsConv(d);
                 _folded = InferenceFolding.FuseConv(backend, w, shape, d.Bias?.ToArray(), _bn, _act, 1, pad, d.Dilation);
                 break;
@@ -123,9 +123,7 @@ public sealed class ConvBlock : Layer, IInferenceFoldable
         public override Tensor Forward(Tensor x)
         {
             var y = F.ConvTranspose2d(x, _weight, _bias, _stride, _padding, _outputPadding, _dilation);
-            var activated = _act.Forward(y);
-            if (!ReferenceEquals(activated, y)) y.ReleaseIfNoGrad();
-            return activated;
+            return y.ReplacedBy(_act.Forward(y));
         }
     }
 }
