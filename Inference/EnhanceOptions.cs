@@ -22,7 +22,7 @@ public sealed record EnhanceOptions
     public bool GreySr { get; init; }
 
     /// <summary>Annealed-mean temperature of the colour head (Zhang et al.: 0.38).</summary>
-    public float Temperature { get; init; } = 0.38f;
+    public float Temperature { get; init; } = Imaging.Color.AnnealedMean.DefaultTemperature;
 
     public static EnhanceOptions Default { get; } = new();
 

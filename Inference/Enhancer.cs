@@ -138,8 +138,12 @@ public sealed class Enhancer : IDisposable
     internal (TileAxis X, TileAxis Y) PlanTiles(int width, int height, EnhanceOptions options)
     {
         int whole = Math.Max(TileAxis.RoundUp(width, Multiple), TileAxis.RoundUp(height, Multiple));
+        var (wholeW, wholeH) = WholeImageWindow(width, height);
         int tile, context;
-        if (options.TileSize > 0 ? options.TileSize >= whole && TileIndexable(whole + 2 * TileAxis.BorderPadFor(Multiple), whole + 2 * TileAxis.BorderPadFor(Multiple)) : WholeImageFits(width, height))
+        bool oneTile = options.TileSize > 0
+            ? options.TileSize >= whole && TileIndexable(wholeW, wholeH)
+            : TileFits(wholeW, wholeH, width, height) && TileIndexable(wholeW, wholeH);
+        if (oneTile)
             // One tile: the context is never read between tiles; only the border pad at the image's edges is.
             (tile, context) = (whole, Math.Max(ReceptiveContext, TileAxis.BorderPadFor(Multiple)));
         else
@@ -158,20 +162,20 @@ public sealed class Enhancer : IDisposable
         options ??= EnhanceOptions.Default;
         options.Validate();
         var (xs, ys) = PlanTiles(width, height, options);
-        return new TilingPlan(xs.Count, ys.Count, xs.Count * ys.Count == 1 ? Math.Max(width, height) : xs.Core,
-                              xs.Count * ys.Count == 1 ? 0 : xs.Context, xs.Overlap, ReceptiveContext,
+        bool oneTile = xs.Count * ys.Count == 1;
+        return new TilingPlan(xs.Count, ys.Count, oneTile ? Math.Max(width, height) : xs.Core,
+                              oneTile ? 0 : xs.Context, xs.Overlap, ReceptiveContext,
                               (long)(TileBytes(xs.SpanOf(0), ys.SpanOf(0))), InferenceRuntime.TileBudgetBytes(_backend, width, height));
     }
 
     /// <summary>
-    /// Whether one untiled forward of the whole image (its edges padded by the border pad only, as
-    /// <see cref="TileAxis.End"/> reads them) fits the budget: then no context is computed twice and no tile is needed.
+    /// The LR window of one untiled forward of the whole image: its edges padded by the border pad only, as
+    /// <see cref="TileAxis.End"/> reads them. When it fits, no context is computed twice and no tile is needed.
     /// </summary>
-    private bool WholeImageFits(int width, int height)
+    private (int Width, int Height) WholeImageWindow(int width, int height)
     {
         int pad = TileAxis.BorderPadFor(Multiple);
-        int w = TileAxis.RoundUp(width, Multiple) + 2 * pad, h = TileAxis.RoundUp(height, Multiple) + 2 * pad;
-        return TileFits(w, h, width, height) && TileIndexable(w, h);
+        return (TileAxis.RoundUp(width, Multiple) + 2 * pad, TileAxis.RoundUp(height, Multiple) + 2 * pad);
     }
 
     /// <summary>Whether one tile over an LR window of <paramref name="lrWidth"/> x <paramref name="lrHeight"/> fits the
@@ -356,19 +360,17 @@ public sealed class Enhancer : IDisposable
         private void EmitBlock(int y0, int first, int count, float[] bandL, float[] bandA, float[] bandB, int ow, EnhancedRows rows)
         {
             int s = _s;
-            Parallel.For(0, count, v =>
+            // The grey SR image is Lab (L*, 0, 0) to sRGB, red taken: one zero row for every row, and per thread a
+            // scratch pair for the green and blue it discards (rows of a wide image would each allocate on the LOH).
+            var zero = rows.Grey is null ? null : new float[ow];
+            Parallel.For(0, count, () => rows.Grey is null ? null : new float[2 * ow], (v, _, scratch) =>
             {
                 int o = v * ow;
-                long from = (long)(first + v) * ow;
-                Lab.LabToRgb(bandL.AsSpan((int)from, ow), bandA.AsSpan((int)from, ow), bandB.AsSpan((int)from, ow),
+                int from = (first + v) * ow;
+                Lab.LabToRgb(bandL.AsSpan(from, ow), bandA.AsSpan(from, ow), bandB.AsSpan(from, ow),
                              rows.Red.AsSpan(o, ow), rows.Green.AsSpan(o, ow), rows.Blue.AsSpan(o, ow));
                 if (rows.Grey is { } grey)
-                {
-                    var zero = new float[ow];
-                    var g2 = new float[ow];
-                    var g3 = new float[ow];
-                    Lab.LabToRgb(bandL.AsSpan((int)from, ow), zero, zero, grey.AsSpan(o, ow), g2, g3);
-                }
+                    Lab.LabToRgb(bandL.AsSpan(from, ow), zero, zero, grey.AsSpan(o, ow), scratch.AsSpan(0, ow), scratch.AsSpan(ow, ow));
                 if (rows.Valid is { } valid)
                 {
                     int srcRow = (y0 + first + v) / s * lab.Width;
@@ -383,7 +385,8 @@ public sealed class Enhancer : IDisposable
                         }
                     }
                 }
-            });
+                return scratch;
+            }, _ => { });
             rows.Y0 = y0 + first;
             rows.Rows = count;
             sink.WriteRows(rows);

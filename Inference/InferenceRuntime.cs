@@ -42,7 +42,7 @@ internal static class InferenceRuntime
     /// </summary>
     public static long TileBudgetBytes(Backend backend, int width, int height)
     {
-        if (backend.Name.Contains("cpu", StringComparison.OrdinalIgnoreCase))
+        if (backend is Kernels.Cpu.CpuBackend)
         {
             long imagePlanes = 2L * sizeof(float) * width * height;
             long cap = imagePlanes < (512L << 20) ? 2L << 30 : 768L << 20;

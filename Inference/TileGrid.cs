@@ -15,9 +15,6 @@ internal sealed record TileAxis(int Extent, int Core, int Overlap, int Context, 
 
     public int Start(int k) => k * Stride;
 
-    /// <summary>LR pixels the network reads along this axis for a tile in the image's interior.</summary>
-    public int Span => Core + 2 * Context;
-
     /// <summary>
     /// Reflected LR pixels read beyond the image's edges: enough for the bicubic x4 and bilinear x4 kernels, and no
     /// more. The receptive-field context is only needed where a tile meets another tile; at the image's own edges

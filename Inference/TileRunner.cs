@@ -68,7 +68,8 @@ internal sealed class TileRunner : IDisposable
             var y = _network.Forward(bicubicInput ? upsampled! : lr);
 
             // L*: the SR output, or (a colour-only model) the bicubic x4 input, denormalised and clamped.
-            (y.Sr ?? upsampled!).Backend.Download((y.Sr ?? upsampled!).Buffer, outL);
+            var lightness = y.Sr ?? upsampled!;
+            _backend.Download(lightness.Buffer, outL);
             for (int i = 0; i < n; i++) outL[i] = Math.Clamp(norm.DenormaliseL(outL[i]), 0f, 100f);
 
             if (y.ColorLogits is { } logits)

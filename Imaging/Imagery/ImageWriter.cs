@@ -52,7 +52,7 @@ public static class ImageWriter
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(image);
         options ??= WriteOptions.Default;
-        var format = options.Format == ImageFileFormat.Auto ? FromExtension(path) : options.Format;
+        var format = options.Format == ImageFileFormat.Auto ? FormatFromExtension(path) : options.Format;
         Validate(path, image, format, options);
         string name = format switch { ImageFileFormat.Png => "PNG", ImageFileFormat.Jpeg => "JPEG", _ => "TIFF" };
         try
@@ -86,7 +86,8 @@ public static class ImageWriter
     internal static bool IsDiskFull(Exception e) =>
         e.HResult == 28 || (e.HResult & 0xFFFF) is 0x70 or 0x27 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
-    static ImageFileFormat FromExtension(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    /// <summary>The format <see cref="Write"/> picks for <paramref name="path"/> (by its extension); unknown extensions throw.</summary>
+    public static ImageFileFormat FormatFromExtension(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".png" => ImageFileFormat.Png,
         ".jpg" or ".jpeg" => ImageFileFormat.Jpeg,

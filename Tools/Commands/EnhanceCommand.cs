@@ -36,7 +36,7 @@ public static class EnhanceCommand
         var sideBySide = new Option<bool>("--side-by-side") { Description = "also write bicubic x4 | enhanced side by side (NAME_x4_compare)" };
         var bands = new Option<string?>("--bands") { Description = "1-based bands to read, e.g. 3,2,1 (one band = grey, three = RGB)" };
         var bitDepth = new Option<string>("--bit-depth") { Description = "auto (16 for 16-bit input to PNG/TIFF), 8 or 16", DefaultValueFactory = _ => "auto" };
-        var temperature = new Option<float>("--temperature") { Description = "annealed-mean temperature of the colour head", DefaultValueFactory = _ => 0.38f };
+        var temperature = new Option<float>("--temperature") { Description = "annealed-mean temperature of the colour head", DefaultValueFactory = _ => EnhanceOptions.Default.Temperature };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace existing outputs (default: keep them and skip the file)" };
         var cmd = new Command("enhance", "4x super-resolution and colorization of images of any size (tiled, GeoTIFF kept)")
         {
@@ -143,9 +143,10 @@ public static class EnhanceCommand
                 $"{Path.GetFileName(job.Input)}: {plan.TilesX} x {plan.TilesY} tiles of {plan.Core} LR px, context {plan.Context} (receptive field {plan.ReceptiveField}), "
                 + $"overlap {plan.Overlap}; about {plan.TileBytes / 1e6:F0} MB per tile of a {plan.BudgetBytes / 1e6:F0} MB budget")));
         long outPixels = (long)w * scale * h * scale;
-        bool tiff = IsTiff(job.Output);
-        int bitDepth = s.BitDepth ?? (image.SourceBitDepth >= 16 && !IsJpeg(job.Output) ? 16 : 8);
-        if (bitDepth == 16 && IsJpeg(job.Output)) throw new UserError("JPEG output is 8-bit; use .png or .tif for 16-bit output");
+        var format = ImageWriter.FormatFromExtension(job.Output);
+        bool tiff = format == ImageFileFormat.Tiff, jpeg = format == ImageFileFormat.Jpeg;
+        int bitDepth = s.BitDepth ?? (image.SourceBitDepth >= 16 && !jpeg ? 16 : 8);
+        if (bitDepth == 16 && jpeg) throw new UserError("JPEG output is 8-bit; use .png or .tif for 16-bit output");
 
         if (!tiff || s.SideBySide)
         {
@@ -242,10 +243,6 @@ public static class EnhanceCommand
     private static string OutputName(string input) => Path.GetFileNameWithoutExtension(input) + "_x4" + Path.GetExtension(input).ToLowerInvariant();
 
     private static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
-
-    private static bool IsTiff(string path) => Path.GetExtension(path).ToLowerInvariant() is ".tif" or ".tiff";
-
-    private static bool IsJpeg(string path) => Path.GetExtension(path).ToLowerInvariant() is ".jpg" or ".jpeg";
 
     private static int[]? ParseBands(string? text)
     {
