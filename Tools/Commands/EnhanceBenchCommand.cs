@@ -60,6 +60,7 @@ public static class EnhanceBenchCommand
                 using var backend = Backends.Create(d);
                 using var enhancer = modelPath is null ? Enhancer.LoadDefault(backend) : Enhancer.Load(modelPath, backend);
                 if (d == devices[0]) Describe(weights, modelPath is null, enhancer.Model);
+                if (d == "cpu") AnsiConsole.MarkupLine($"CPU path: {Markup.Escape(PyTorchReference.DotNetIsa)} (PyTorch is run on the matching one)");
                 IReadOnlyList<EnhanceBenchRow> rows = null!;
                 AnsiConsole.Status().Start("timing", ctx => rows = EnhanceBenchmark.Run(enhancer, backend, inputs, seconds, maxRuns, s => ctx.Status(Markup.Escape(s))));
 
@@ -117,7 +118,7 @@ public static class EnhanceBenchCommand
                     pytorch = torchVersion,
                     rows = results.Select(r => new Dictionary<string, object?>
                     {
-                        ["name"] = r.Ours.Name, ["device"] = r.Ours.Device, ["ms"] = r.Ours.Ms, ["pytorch_ms"] = r.TheirMs, ["peak_bytes"] = r.Ours.PeakBytes,
+                        ["name"] = r.Ours.Name, ["device"] = r.Ours.Device, ["isa"] = r.Ours.Device == "cpu" ? PyTorchReference.DotNetIsa : null, ["ms"] = r.Ours.Ms, ["pytorch_ms"] = r.TheirMs, ["peak_bytes"] = r.Ours.PeakBytes,
                         ["pytorch_peak_bytes"] = r.TheirPeak, ["runs"] = r.Ours.RunsMs.Count,
                     }).ToList(),
                 };
