@@ -41,6 +41,13 @@ public sealed record TrainConfig
     /// <summary>cpu, cuda or auto.</summary>
     public string Device { get; init; } = "auto";
 
+    /// <summary>
+    /// Weights the run starts from instead of the seeded initialisation: a checkpoint's weights file or an ilgpusat
+    /// model file of the same model and config (every tensor must fit; batch-norm statistics included). The optimizer
+    /// state, the schedule and the step start fresh; null = the seeded He initialisation. BasicSR's pretrain_network.
+    /// </summary>
+    public string? Init { get; init; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first key whose value cannot work.</summary>
     public TrainConfig Validate()
     {
@@ -73,6 +80,9 @@ public sealed record TrainConfig
         Check(Intervals.Checkpoint >= 1, "intervals.checkpoint", $"must be positive, got {Intervals.Checkpoint}.");
         Check(KeepLast >= 1, "keepLast", $"must be positive, got {KeepLast}.");
         Check(Device is "cpu" or "cuda" or "auto", "device", $"must be cpu, cuda or auto, got '{Device}'.");
+        Check(Init is null || File.Exists(Init), "init", $"names a weights file that does not exist: {Init}.");
+        Check(Data.RebalancingWeights is null || File.Exists(Data.RebalancingWeights), "data.rebalancingWeights",
+              $"names a file that does not exist: {Data.RebalancingWeights}.");
         return this;
     }
 
@@ -143,6 +153,13 @@ public sealed record DataConfig
 
     /// <summary>Side of the centred HR crop of each validation image.</summary>
     public int ValidationSize { get; init; } = 192;
+
+    /// <summary>
+    /// The 313 rebalancing weights of the colour loss (.npy or .txt, as the <c>prior</c> command writes P_weights):
+    /// the fused satellite + ImageNet prior of the reference. Null = Zhang's ImageNet prior (lambda 0.5).
+    /// Training and validation use the same weights.
+    /// </summary>
+    public string? RebalancingWeights { get; init; }
 }
 
 public enum OptimizerKind { Adam, AdamW }

@@ -3,8 +3,10 @@ using ILGpuSat.Common;
 using ILGpuSat.Engine;
 using ILGpuSat.Engine.Modules;
 using ILGpuSat.Engine.Optim;
+using ILGpuSat.Imaging.Color;
 using ILGpuSat.Kernels;
 using ILGpuSat.Networks;
+using ILGpuSat.Training.Color;
 using ILGpuSat.Training.Config;
 using ILGpuSat.Training.Data;
 using ILGpuSat.Training.Losses;
@@ -79,6 +81,7 @@ public sealed class Trainer : IDisposable
         _modelConfig = models.ResolveConfig(config.Model, config.ModelConfig);
         _network = models.Create(config.Model, _modelConfig, new LayerFactory(backend, config.Seed));
         if (weights is not null) _network.Load(weights);
+        else if (config.Init is not null) LoadInit(config.Init, config.Model);
         var n = _network.Normalization;
         if (n.LScale != 0.01f || n.LOffset != -0.5f) // PatchMaker.NormaliseL
             throw new NotSupportedException($"train: model '{config.Model}' normalises L* as {n.LScale} L + {n.LOffset}; the training patches are made as 0.01 L - 0.5.");
@@ -147,6 +150,22 @@ public sealed class Trainer : IDisposable
 
     public SatNetwork Network => _network;
 
+    // config.init: a weights file of the same model (a model file says which model it holds; a checkpoint's bare
+    // weights are checked tensor by tensor, as resume checks them).
+    private void LoadInit(string path, string model)
+    {
+        var metadata = Engine.IO.SafeTensors.Read(path).Metadata;
+        if (metadata.TryGetValue(ModelFile.ModelKey, out var held) && held != model)
+            throw new InvalidDataException($"{path}: config.init holds a '{held}' model; this run trains '{model}'.");
+        try { _network.Load(path); }
+        catch (ArgumentException e) { throw new InvalidDataException($"config.init: {e.Message}", e); }
+    }
+
+    /// <summary>The colour loss's rebalancing weights: data.rebalancingWeights, else Zhang's ImageNet prior's.</summary>
+    public static float[] RebalancingWeights(DataConfig data) =>
+        (data.RebalancingWeights is null ? ColorPrior.ImageNet.RebalancingWeights() : PriorFiles.LoadWeights(data.RebalancingWeights))
+        .Select(w => (float)w).ToArray();
+
     private static PatchDatasetOptions DataOptions(TrainConfig c, SatNetwork network, long start, IReadOnlyCollection<string> bad)
     {
         var extras = PatchExtras.None;
@@ -159,6 +178,7 @@ public sealed class Trainer : IDisposable
             Augmentation = c.Data.Augmentation, MaxPatchesPerImage = c.Data.MaxPatchesPerImage, ShuffleBuffer = c.Data.ShuffleBuffer,
             Workers = c.Data.Workers > 0 ? c.Data.Workers : Math.Max(1, Environment.ProcessorCount - 1),
             Extras = extras, AbScale = network.Normalization.AbScale, StartBatch = start, KnownBadFiles = bad,
+            RebalancingWeights = c.Data.RebalancingWeights is null ? null : RebalancingWeights(c.Data).Select(w => (double)w).ToList(),
         };
     }
 

@@ -32,7 +32,7 @@ public sealed class Validator
         _backend = backend;
         int multiple = Scale * network.SizeMultiple;
         var encoder = new SoftEncoder(AbBins.Default);
-        var binWeights = ColorPrior.ImageNet.RebalancingWeights().Select(w => (float)w).ToArray();
+        var binWeights = Trainer.RebalancingWeights(data);
         foreach (var file in Data.ImageCatalog.ListImageFiles([data.Validation!]))
         {
             if (_cases.Count == data.ValidationImages) break;

@@ -120,4 +120,68 @@ public class TrainerTests
         e = Assert.Throws<InvalidDataException>(() => Trainer.Resume(run, new TinyModelSource(), _ => new CpuBackend()));
         Assert.That(e!.Message, Does.Contain("latest.json").And.Contain("no complete checkpoint"));
     }
+
+    [Test]
+    public void InitStartsTheRunFromTheGivenWeightsWithAFreshOptimizer()
+    {
+        string first = _fx.NewRunFolder("init-source");
+        Start(_fx.Config() with { Steps = 6 }, first);
+        string source = Path.Combine(new CheckpointStore(first).Folder, CheckpointStore.WeightsName(6));
+        var quiet = new OptimizerConfig { Lr = 1e-30 }; // one step that cannot move a weight: the run's weights are its start
+        var oneStep = _fx.Config() with { Steps = 1, Optimizer = quiet, Intervals = new IntervalConfig { Log = 1, Validate = 0, Checkpoint = 1 } };
+
+        string seeded = _fx.NewRunFolder("init-none"), initialised = _fx.NewRunFolder("init-given");
+        Start(oneStep, seeded);
+        Start(oneStep with { Init = source }, initialised);
+        var expected = TrainingFixture.Weights(source);
+        var fresh = TrainingFixture.Weights(Path.Combine(new CheckpointStore(seeded).Folder, CheckpointStore.WeightsName(1)));
+        var started = TrainingFixture.Weights(Path.Combine(new CheckpointStore(initialised).Folder, CheckpointStore.WeightsName(1)));
+        Assert.That(fresh["stem.weight"], Is.Not.EqualTo(expected["stem.weight"]), "the seeded start differs from the trained weights");
+        foreach (var (name, values) in expected.Where(kv => !kv.Key.Contains("running_") && !kv.Key.EndsWith("num_batches_tracked")))
+            Assert.That(started[name], Is.EqualTo(values).Within(1e-6f), name);
+        Assert.That(new CheckpointStore(initialised).ReadLatest().State.Step, Is.EqualTo(1), "the step count starts at 0");
+
+        var other = _fx.NewRunFolder("init-wide");
+        Start(_fx.Config() with { Steps = 3, ModelConfig = System.Text.Json.JsonDocument.Parse("""{"width": 8}""").RootElement.Clone() }, other);
+        string wide = Path.Combine(new CheckpointStore(other).Folder, CheckpointStore.WeightsName(3));
+        var e = Assert.Throws<InvalidDataException>(() => Start(oneStep with { Init = wide }, _fx.NewRunFolder("init-wrong")));
+        Assert.That(e!.Message, Does.Contain("config.init").And.Contain(wide).And.Contain("shape"));
+        var missing = Assert.Throws<ArgumentException>(() => Start(oneStep with { Init = Path.Combine(first, "none.safetensors") }, _fx.NewRunFolder("init-missing")));
+        Assert.That(missing!.Message, Does.Contain("init").And.Contain("does not exist"));
+    }
+
+    [Test]
+    public void RebalancingWeightsFromAFileReachTheColourLoss()
+    {
+        string folder = _fx.NewRunFolder("weights");
+        Directory.CreateDirectory(folder);
+        string ones = Path.Combine(folder, "ones_weights.txt"), twos = Path.Combine(folder, "twos_weights.txt");
+        File.WriteAllLines(ones, Enumerable.Repeat("1.0", 313));
+        File.WriteAllLines(twos, Enumerable.Repeat("2.0", 313));
+        var baseConfig = _fx.Config("tiny-color", steps: 1) with { Intervals = new IntervalConfig { Log = 1, Validate = 1, Checkpoint = 1 } };
+        Assert.That(Trainer.RebalancingWeights(baseConfig.Data with { RebalancingWeights = twos }), Is.All.EqualTo(2f));
+        Assert.That(Trainer.RebalancingWeights(baseConfig.Data).Distinct().Count(), Is.GreaterThan(100), "default: Zhang's ImageNet weights");
+
+        double[] Losses(string weights)
+        {
+            string run = _fx.NewRunFolder("weights-run");
+            Start(baseConfig with { Data = baseConfig.Data with { RebalancingWeights = weights } }, run);
+            double train = MetricsLog.Open(Path.Combine(run, Trainer.MetricsName), ["step", "lr", "eta", "loss", "color", "samples_per_s"], 1).Column("color")[0];
+            double validation = MetricsLog.Open(Path.Combine(run, Trainer.ValidationName),
+                ["step", "psnr_sr", "ssim_sr", "psnr_bicubic", "ssim_bicubic", "color_loss", "colourfulness", "colourfulness_truth"], 1).Column("color_loss")[0];
+            return [train, validation];
+        }
+        var (a, b) = (Losses(ones), Losses(twos));
+        Assert.That(b[0], Is.EqualTo(2 * a[0]).Within(1e-5 * a[0]), "the training loss doubles with the weights");
+        Assert.That(b[1], Is.EqualTo(2 * a[1]).Within(1e-3 * a[1]), "validation uses the same weights");
+        var e = Assert.Throws<InvalidDataException>(() => Trainer.RebalancingWeights(baseConfig.Data with { RebalancingWeights = WriteShort(folder) }));
+        Assert.That(e!.Message, Does.Contain("313"));
+    }
+
+    private static string WriteShort(string folder)
+    {
+        string path = Path.Combine(folder, "short_weights.txt");
+        File.WriteAllLines(path, Enumerable.Repeat("1.0", 12));
+        return path;
+    }
 }
