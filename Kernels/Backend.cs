@@ -59,8 +59,10 @@ public abstract class Backend : IDisposable
     public long LargestBufferFloats => Interlocked.Read(ref _largestBuffer);
 
     /// <summary>
-    /// The most floats one buffer (one tensor) may hold on this backend: the CUDA kernels index with 32 bits and
-    /// accept 2^30; the CPU backend holds a .NET array. Callers that size work (the enhancer's tiles) stay below it.
+    /// The most floats one image's tensor (batch 1) may hold for every op of this backend: the CUDA kernels index
+    /// with 32 bits, cut larger tensors into launches of whole images (or channels, planes, flat ranges) but never
+    /// one image of a convolution, so 2^30; the CPU backend holds a .NET array. Callers that size work (the
+    /// enhancer's tiles) stay below it.
     /// </summary>
     public virtual long MaxBufferFloats => Array.MaxLength;
 

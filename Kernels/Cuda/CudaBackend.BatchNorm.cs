@@ -6,6 +6,8 @@ namespace ILGpuSat.Kernels.Cuda;
 
 // Batch norm: statistics (per-channel partials + finisher that also updates the running statistics on the
 // device), then one elementwise normalise kernel. The backward reduces sum dy and sum dy*(x-mean) the same way.
+// Eval mode is per-channel broadcast and goes in pieces past 2^30 floats; the training passes and the eval
+// backward keep the 2^30 limit (their per-channel sums span the batch; training tensors stay far below it).
 public sealed partial class CudaBackend
 {
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormStatsArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _bnStatsFinal;
@@ -77,16 +79,20 @@ public sealed partial class CudaBackend
         const string op = "batch_norm_eval";
         using var _ = Profile(op, 4.0 * g.Length, 8.0 * g.Length);
         g.Validate(op);
-        int n = Count(op, g.Length);
-        var vx = View(x, op, "x", n);
+        var vx = View(x, op, "x", g.Length);
         var vg = View(gamma, op, "gamma", g.C);
         var vb = View(beta, op, "beta", g.C);
         var vrm = View(runningMean, op, "runningMean", g.C);
         var vrv = View(runningVar, op, "runningVar", g.C);
-        var vy = View(y, op, "y", n);
+        var vy = View(y, op, "y", g.Length);
         var k = Cached(ref _bnEvalApply, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, int, int, ArrayView<float>>(ElementwiseKernels.BatchNormEvalApply));
-        var (e, s) = GridStride(n);
-        Launch(op, g, () => k(Stream, e, n, s, vx, vrm, vrv, vg, vb, eps, g.C, g.HW, vy));
+        foreach (var p in ChannelPieces(op, g))
+        {
+            int n = p.Length;
+            var (e, s) = GridStride(n);
+            Launch(op, g, () => k(Stream, e, n, s, vx.SubView(p.Offset, n), vrm.SubView(p.C0, p.C), vrv.SubView(p.C0, p.C), vg.SubView(p.C0, p.C), vb.SubView(p.C0, p.C),
+                                  eps, p.C, p.HW, vy.SubView(p.Offset, n)));
+        }
     }
 
     public override void BatchNormEvalBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma, DeviceBuffer runningMean, DeviceBuffer runningVar,

@@ -49,7 +49,6 @@ public sealed partial class CudaBackend
         DeviceBuffer? preluWeight, Conv2dGeometry g, DeviceBuffer y, int preluMode = 0, float slope = 0f, bool clampAtShift = false)
     {
         g.Validate(op);
-        ConvGemmPlan.CheckIndexRange(op, g);
         var xv = View(x, op, "x", g.InputLength);
         var wv = View(w, op, "weight", g.WeightLength);
         var yv = View(y, op, "y", g.OutputLength);
@@ -57,15 +56,31 @@ public sealed partial class CudaBackend
         var sv = scale is null ? yv : View(scale, op, "scale", g.OutC);
         var tv = shift is null ? yv : View(shift, op, "shift", g.OutC);
         var pv = preluWeight is null ? yv : View(preluWeight, op, "preluWeight");
-        var launch = ConvGemmPlan.Forward(g);
-        var p = launch.Params;
-        p.HasBias = bias is null ? 0 : 1;
-        p.HasScale = scale is null ? 0 : 1;
-        p.HasShift = shift is null ? 0 : 1;
-        p.PreluMode = preluMode;
-        p.Slope = slope;
-        p.ClampAtShift = clampAtShift ? 1 : 0;
-        RunConvGemm(op, g, launch with { Params = p }, wv, xv, yv, bv, sv, tv, pv);
+        foreach (var (gi, xi, yi) in ImageBatches(op, g, xv, yv))
+        {
+            var launch = ConvGemmPlan.Forward(gi);
+            var p = launch.Params;
+            p.HasBias = bias is null ? 0 : 1;
+            p.HasScale = scale is null ? 0 : 1;
+            p.HasShift = shift is null ? 0 : 1;
+            p.PreluMode = preluMode;
+            p.Slope = slope;
+            p.ClampAtShift = clampAtShift ? 1 : 0;
+            RunConvGemm(op, gi, launch with { Params = p }, wv, xi, yi, bias is null ? yi : bv, scale is null ? yi : sv, shift is null ? yi : tv, preluWeight is null ? yi : pv);
+        }
+    }
+
+    /// <summary>
+    /// The convolution cut into batches of whole images, each within one launch's 32-bit indexing (the input's
+    /// and output's sub-views start at 64-bit offsets); one image past it, or a weight tensor past it, is refused.
+    /// </summary>
+    private IEnumerable<(Conv2dGeometry G, ArrayView<float> Input, ArrayView<float> Output)> ImageBatches(string op, Conv2dGeometry g,
+        ArrayView<float> input, ArrayView<float> output)
+    {
+        ConvGemmPlan.CheckIndexRange(op, g with { N = 1 }, _launchFloats);
+        long inImage = (long)g.InC * g.InH * g.InW, outImage = (long)g.OutC * g.OutH * g.OutW;
+        foreach (var (first, count) in ItemGroups(op, "image", g.N, Math.Max(inImage, outImage)))
+            yield return (g with { N = count }, input.SubView(first * inImage, count * inImage), output.SubView(first * outImage, count * outImage));
     }
 
     public override void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, Conv2dGeometry g, DeviceBuffer dx)
@@ -73,12 +88,12 @@ public sealed partial class CudaBackend
         const string op = "conv2d_backward_data";
         using var _ = Profile("conv2d_bwd_data", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
         g.Validate(op);
-        ConvGemmPlan.CheckIndexRange(op, g);
         var dyv = View(dy, op, "dy", g.OutputLength);
         var wv = View(w, op, "weight", g.WeightLength);
         var dxv = View(dx, op, "dx", g.InputLength);
-        foreach (var launch in ConvGemmPlan.BackwardData(g))
-            RunConvGemm(op, g, launch, wv, dyv, dxv, dxv, dxv, dxv, dxv);
+        foreach (var (gi, dxi, dyi) in ImageBatches(op, g, dxv, dyv))
+            foreach (var launch in ConvGemmPlan.BackwardData(gi))
+                RunConvGemm(op, gi, launch, wv, dyi, dxi, dxi, dxi, dxi, dxi);
     }
 
     public override void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, Conv2dGeometry g, DeviceBuffer dw, DeviceBuffer? dbias)
@@ -86,11 +101,36 @@ public sealed partial class CudaBackend
         const string op = "conv2d_backward_weight";
         using var _ = Profile("conv2d_bwd_weight", g.Flops, 4.0 * (g.InputLength + g.WeightLength + g.OutputLength));
         g.Validate(op);
-        ConvGemmPlan.CheckIndexRange(op, g);
         var xv = View(x, op, "x", g.InputLength);
         var dyv = View(dy, op, "dy", g.OutputLength);
         var dwv = View(dw, op, "dw", g.WeightLength);
         var dbv = dbias is null ? dwv : View(dbias, op, "dbias", g.OutC);
+        var batches = ImageBatches(op, g, xv, dyv).ToList();
+        if (batches.Count == 1)
+        {
+            BackwardWeightBatch(op, xv, dyv, g, dwv, dbias is null ? null : dbv);
+            return;
+        }
+        // Batches of images: the first writes dw (and dbias), each later one its own gradient, added in order.
+        using var dwPart = Allocate(g.WeightLength);
+        using var dbPart = Allocate(g.OutC);
+        var dwp = ((CudaBuffer)dwPart).View.SubView(0, g.WeightLength);
+        var dbp = ((CudaBuffer)dbPart).View.SubView(0, g.OutC);
+        for (int i = 0; i < batches.Count; i++)
+        {
+            var (gi, xi, dyi) = batches[i];
+            bool first = i == 0;
+            BackwardWeightBatch(op, xi, dyi, gi, first ? dwv : dwp, dbias is null ? null : first ? dbv : dbp);
+            if (first) continue;
+            AxpyViews(op, 1f, dwp, dwv.SubView(0, g.WeightLength), (int)g.WeightLength);
+            if (dbias is not null) AxpyViews(op, 1f, dbp, dbv.SubView(0, g.OutC), g.OutC);
+        }
+    }
+
+    private void BackwardWeightBatch(string op, ArrayView<float> xv, ArrayView<float> dyv, Conv2dGeometry g, ArrayView<float> dwv, ArrayView<float>? dbiasView)
+    {
+        bool hasBias = dbiasView is not null;
+        var dbv = dbiasView ?? dwv;
 
         // About four blocks per multiprocessor; the simulator gets few slices (but more than one, to test the reduction).
         int target = IsSimulated ? 4 : _accelerator.NumMultiprocessors * 4;
@@ -115,7 +155,7 @@ public sealed partial class CudaBackend
             Launch(op, $"sum of {splits} slices of {len} weights", () => sum(Stream, extent, pv, dwv, len, splits, stride));
         }
 
-        if (dbias is not null)
+        if (hasBias)
         {
             if (_accelerator.MaxNumThreadsPerGroup < ConvReduceKernels.BiasThreads)
                 throw new NotSupportedException($"{op}: the bias gradient needs {ConvReduceKernels.BiasThreads} threads per group; {_accelerator.Name} allows {_accelerator.MaxNumThreadsPerGroup}.");

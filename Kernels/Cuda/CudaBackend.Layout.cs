@@ -18,13 +18,16 @@ public sealed partial class CudaBackend
         const string op = "add_channel_bias";
         using var _ = Profile(op, g.Length, 8.0 * g.Length);
         g.Validate(op);
-        int n = Count(op, g.Length);
-        var vx = View(x, op, "x", n);
+        var vx = View(x, op, "x", g.Length);
         var vb = View(bias, op, "bias", g.C);
-        var vy = View(y, op, "y", n);
+        var vy = View(y, op, "y", g.Length);
         var k = Cached(ref _addChannelBias, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>(ElementwiseKernels.AddChannelBias));
-        var (e, s) = GridStride(n);
-        Launch(op, g, () => k(Stream, e, n, s, vx, vb, g.C, g.HW, vy));
+        foreach (var p in ChannelPieces(op, g))
+        {
+            int n = p.Length;
+            var (e, s) = GridStride(n);
+            Launch(op, g, () => k(Stream, e, n, s, vx.SubView(p.Offset, n), vb.SubView(p.C0, p.C), p.C, p.HW, vy.SubView(p.Offset, n)));
+        }
     }
 
     public override void CopyChannels(DeviceBuffer src, int srcChannels, int srcOffset, DeviceBuffer dst, int dstChannels, int dstOffset, int count, int n, int hw)
@@ -35,102 +38,148 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"{op}: channels [{srcOffset}, {srcOffset + count}) of {srcChannels} into [{dstOffset}, {dstOffset + count}) of {dstChannels} (n={n}, hw={hw}) is out of range.");
         var vs = View(src, op, "src", (long)n * srcChannels * hw);
         var vd = View(dst, op, "dst", (long)n * dstChannels * hw);
-        Count(op, (long)n * Math.Max(srcChannels, dstChannels) * hw);
-        int total = Count(op, (long)n * count * hw);
-        if (total == 0) return;
+        if (count == 0) return;
         var k = Cached(ref _copyChannels, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int>(LayoutKernels.CopyChannels));
-        var (e, s) = GridStride(total);
-        Launch(op, (n, count, hw), () => k(Stream, e, total, s, vs, srcChannels, srcOffset, vd, dstChannels, dstOffset, count, hw));
+        long srcImage = (long)srcChannels * hw, dstImage = (long)dstChannels * hw;
+        foreach (var (first, images) in ItemGroups(op, "image", n, Math.Max(srcImage, dstImage)))
+        {
+            int total = images * count * hw;
+            var (e, s) = GridStride(total);
+            var ps = vs.SubView(first * srcImage, images * srcImage);
+            var pd = vd.SubView(first * dstImage, images * dstImage);
+            Launch(op, (n, count, hw), () => k(Stream, e, total, s, ps, srcChannels, srcOffset, pd, dstChannels, dstOffset, count, hw));
+        }
     }
 
     public override void UpsampleBilinear(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y)
     {
         const string op = "upsample_bilinear";
         using var _ = Profile(op, 11.0 * planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
-        var (vx, vy, total) = Resample(op, x, y, planes, inH, inW, outH, outW);
+        var (vx, vy) = Resample(op, x, y, planes, inH, inW, outH, outW);
         var k = Cached(ref _bilinear, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleBilinear));
-        var (e, s) = GridStride(total);
         float sh = (float)inH / outH, sw = (float)inW / outW;
-        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vx, inH, inW, outH, outW, sh, sw, vy));
+        int inPlane = inH * inW, outPlane = outH * outW;
+        foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
+        {
+            int total = count * outPlane;
+            var (e, s) = GridStride(total);
+            var px = vx.SubView((long)first * inPlane, (long)count * inPlane);
+            var py = vy.SubView((long)first * outPlane, total);
+            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, px, inH, inW, outH, outW, sh, sw, py));
+        }
     }
 
     public override void UpsampleBilinearBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx)
     {
         const string op = "upsample_bilinear_backward";
         using var _ = Profile(op, 11.0 * planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
-        var (vdx, vdy, _) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
-        int total = planes * inH * inW;
+        var (vdx, vdy) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
         var k = Cached(ref _bilinearBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleBilinearBackward));
-        var (e, s) = GridStride(total);
         float sh = (float)inH / outH, sw = (float)inW / outW;
-        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vdy, inH, inW, outH, outW, sh, sw, vdx));
+        int inPlane = inH * inW, outPlane = outH * outW;
+        foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
+        {
+            int total = count * inPlane;
+            var (e, s) = GridStride(total);
+            var pdy = vdy.SubView((long)first * outPlane, (long)count * outPlane);
+            var pdx = vdx.SubView((long)first * inPlane, total);
+            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, pdy, inH, inW, outH, outW, sh, sw, pdx));
+        }
     }
 
     public override void UpsampleNearest(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y)
     {
         const string op = "upsample_nearest";
         using var _ = Profile(op, 0, 8.0 * planes * outH * outW);
-        var (vx, vy, total) = Resample(op, x, y, planes, inH, inW, outH, outW);
+        var (vx, vy) = Resample(op, x, y, planes, inH, inW, outH, outW);
         var k = Cached(ref _nearest, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleNearest));
-        var (e, s) = GridStride(total);
         float sh = (float)inH / outH, sw = (float)inW / outW;
-        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vx, inH, inW, outH, outW, sh, sw, vy));
+        int inPlane = inH * inW, outPlane = outH * outW;
+        foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
+        {
+            int total = count * outPlane;
+            var (e, s) = GridStride(total);
+            var px = vx.SubView((long)first * inPlane, (long)count * inPlane);
+            var py = vy.SubView((long)first * outPlane, total);
+            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, px, inH, inW, outH, outW, sh, sw, py));
+        }
     }
 
     public override void UpsampleNearestBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx)
     {
         const string op = "upsample_nearest_backward";
         using var _ = Profile(op, planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
-        var (vdx, vdy, _) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
-        int total = planes * inH * inW;
+        var (vdx, vdy) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
         var k = Cached(ref _nearestBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleNearestBackward));
-        var (e, s) = GridStride(total);
         float sh = (float)inH / outH, sw = (float)inW / outW;
-        Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, vdy, inH, inW, outH, outW, sh, sw, vdx));
+        int inPlane = inH * inW, outPlane = outH * outW;
+        foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
+        {
+            int total = count * inPlane;
+            var (e, s) = GridStride(total);
+            var pdy = vdy.SubView((long)first * outPlane, (long)count * outPlane);
+            var pdx = vdx.SubView((long)first * inPlane, total);
+            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, pdy, inH, inW, outH, outW, sh, sw, pdx));
+        }
     }
 
-    /// <summary>Checks a resize's sizes; returns the input-side view, the output-side view and the output count.</summary>
-    private (ArrayView<float> Small, ArrayView<float> Large, int OutCount) Resample(string op, DeviceBuffer input, DeviceBuffer output,
+    /// <summary>Checks a resize's sizes; returns the input-side and output-side views (launches go by whole planes).</summary>
+    private (ArrayView<float> Small, ArrayView<float> Large) Resample(string op, DeviceBuffer input, DeviceBuffer output,
         int planes, int inH, int inW, int outH, int outW)
     {
         if (planes <= 0 || inH <= 0 || inW <= 0 || outH <= 0 || outW <= 0)
             throw new ArgumentException($"{op}: sizes must be positive, got planes={planes} in {inH}x{inW} out {outH}x{outW}.");
         long inCount = (long)planes * inH * inW, outCount = (long)planes * outH * outW;
-        Count(op, inCount);
         // The index arithmetic multiplies an output coordinate by an input size (and vice versa) in 32 bits.
-        if ((long)outH * inH > int.MaxValue || (long)outW * inW > int.MaxValue) throw new ArgumentException($"{op}: {inH}x{inW} -> {outH}x{outW} is too large.");
-        return (View(input, op, "input", inCount), View(output, op, "output", outCount), Count(op, outCount));
+        if ((long)outH * inH > int.MaxValue || (long)outW * inW > int.MaxValue || (long)inH * inW > MaxElements || (long)outH * outW > MaxElements)
+            throw new ArgumentException($"{op}: {inH}x{inW} -> {outH}x{outW} is too large for one plane of the CUDA kernels (32-bit indexing).");
+        return (View(input, op, "input", inCount), View(output, op, "output", outCount));
     }
 
     public override void MaxPool2x2(DeviceBuffer x, int planes, int inH, int inW, DeviceBuffer y)
     {
         const string op = "max_pool2x2";
         using var _ = Profile(op, 3.0 * planes * (inH / 2) * (inW / 2), 5.0 * planes * (inH / 2) * (inW / 2));
-        var (vx, vy, total) = Pool(op, x, y, planes, inH, inW);
+        var (vx, vy) = Pool(op, x, y, planes, inH, inW);
         var k = Cached(ref _maxPool, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, ArrayView<float>>(LayoutKernels.MaxPool2x2));
-        var (e, s) = GridStride(total);
-        Launch(op, (planes, inH, inW), () => k(Stream, e, total, s, vx, inH, inW, vy));
+        int inPlane = inH * inW, outPlane = (inH / 2) * (inW / 2);
+        foreach (var (first, count) in ItemGroups(op, "plane", planes, inPlane))
+        {
+            int total = count * outPlane;
+            var (e, s) = GridStride(total);
+            var px = vx.SubView((long)first * inPlane, (long)count * inPlane);
+            var py = vy.SubView((long)first * outPlane, total);
+            Launch(op, (planes, inH, inW), () => k(Stream, e, total, s, px, inH, inW, py));
+        }
     }
 
     public override void MaxPool2x2Backward(DeviceBuffer x, DeviceBuffer dy, int planes, int inH, int inW, DeviceBuffer dx)
     {
         const string op = "max_pool2x2_backward";
         using var _ = Profile(op, 3.0 * planes * inH * inW, 12.0 * planes * inH * inW);
-        var (vx, vdy, _) = Pool(op, x, dy, planes, inH, inW);
-        int total = planes * inH * inW;
-        var vdx = View(dx, op, "dx", total);
+        var (vx, vdy) = Pool(op, x, dy, planes, inH, inW);
+        var vdx = View(dx, op, "dx", (long)planes * inH * inW);
         var k = Cached(ref _maxPoolBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>(LayoutKernels.MaxPool2x2Backward));
-        var (e, s) = GridStride(total);
-        Launch(op, (planes, inH, inW), () => k(Stream, e, total, s, vx, vdy, inH, inW, vdx));
+        int inPlane = inH * inW, outPlane = (inH / 2) * (inW / 2);
+        foreach (var (first, count) in ItemGroups(op, "plane", planes, inPlane))
+        {
+            int total = count * inPlane;
+            var (e, s) = GridStride(total);
+            var px = vx.SubView((long)first * inPlane, total);
+            var pdy = vdy.SubView((long)first * outPlane, (long)count * outPlane);
+            var pdx = vdx.SubView((long)first * inPlane, total);
+            Launch(op, (planes, inH, inW), () => k(Stream, e, total, s, px, pdy, inH, inW, pdx));
+        }
     }
 
-    /// <summary>Checks a 2x2 pool's sizes; returns the input view, the pooled view and the pooled count.</summary>
-    private (ArrayView<float> Input, ArrayView<float> Pooled, int PooledCount) Pool(string op, DeviceBuffer input, DeviceBuffer pooled, int planes, int inH, int inW)
+    /// <summary>Checks a 2x2 pool's sizes; returns the input view and the pooled view (launches go by whole planes).</summary>
+    private (ArrayView<float> Input, ArrayView<float> Pooled) Pool(string op, DeviceBuffer input, DeviceBuffer pooled, int planes, int inH, int inW)
     {
         if (planes <= 0 || inH < 2 || inW < 2)
             throw new ArgumentException($"{op}: needs planes > 0 and an input of at least 2x2, got planes={planes} {inH}x{inW}.");
+        if ((long)inH * inW > MaxElements)
+            throw new ArgumentException($"{op}: one {inH}x{inW} plane exceeds the CUDA kernels' 32-bit indexing limit of {MaxElements} floats.");
         long inCount = (long)planes * inH * inW, outCount = (long)planes * (inH / 2) * (inW / 2);
-        Count(op, inCount);
-        return (View(input, op, "x", inCount), View(pooled, op, "pooled", outCount), (int)outCount);
+        return (View(input, op, "x", inCount), View(pooled, op, "pooled", outCount));
     }
 }

@@ -17,54 +17,99 @@ public sealed partial class CudaBackend
     public override void Sum(DeviceBuffer x, DeviceBuffer result)
     {
         using var _ = Profile("sum", x.Length, 4.0 * x.Length);
-        int n = Count("sum", x.Length);
         var vx = View(x, "sum", "x");
-        GlobalSum("sum", vx, vx, GlobalTerm.X, n, 1f, View(result, "sum", "result", 1));
+        GlobalSumPieces("sum", vx, vx, GlobalTerm.X, x.Length, 1f, View(result, "sum", "result", 1));
     }
 
     public override void SumOfSquares(DeviceBuffer x, DeviceBuffer result)
     {
         using var _ = Profile("sum_of_squares", 2.0 * x.Length, 4.0 * x.Length);
-        int n = Count("sum_of_squares", x.Length);
         var vx = View(x, "sum_of_squares", "x");
-        GlobalSum("sum_of_squares", vx, vx, GlobalTerm.XSquared, n, 1f, View(result, "sum_of_squares", "result", 1));
+        GlobalSumPieces("sum_of_squares", vx, vx, GlobalTerm.XSquared, x.Length, 1f, View(result, "sum_of_squares", "result", 1));
     }
 
     public override void ChannelSum(DeviceBuffer x, ChannelGeometry g, DeviceBuffer sum)
     {
         using var _ = Profile("channel_sum", g.Length, 4.0 * g.Length);
         g.Validate("channel_sum");
-        Count("channel_sum", g.Length);
         var vx = View(x, "channel_sum", "x", g.Length);
-        ChannelSumOf("channel_sum", vx, vx, ChannelTerm.X, g, View(sum, "channel_sum", "sum", g.C));
+        ChannelSumPieces("channel_sum", vx, vx, ChannelTerm.X, g, View(sum, "channel_sum", "sum", g.C));
     }
 
     public override void MseLoss(DeviceBuffer pred, DeviceBuffer target, DeviceBuffer loss)
     {
         using var _ = Profile("mse_loss", 3.0 * pred.Length, 8.0 * pred.Length);
-        int n = Count("mse_loss", pred.Length);
+        long n = pred.Length;
         if (n == 0) throw new ArgumentException("mse_loss: empty input (the mean is undefined).");
         var vp = View(pred, "mse_loss", "pred");
         var vt = View(target, "mse_loss", "target", n);
-        GlobalSum("mse_loss", vp, vt, GlobalTerm.DiffSquared, n, 1f / n, View(loss, "mse_loss", "loss", 1));
+        GlobalSumPieces("mse_loss", vp, vt, GlobalTerm.DiffSquared, n, (float)(1.0 / n), View(loss, "mse_loss", "loss", 1));
     }
 
     public override void MseLossBackward(DeviceBuffer pred, DeviceBuffer target, DeviceBuffer dloss, DeviceBuffer dpred)
     {
         using var _ = Profile("mse_loss_backward", 3.0 * pred.Length, 12.0 * pred.Length);
-        int n = Count("mse_loss_backward", pred.Length);
-        if (n == 0) return;
+        long total = pred.Length;
+        if (total == 0) return;
         var vp = View(pred, "mse_loss_backward", "pred");
-        var vt = View(target, "mse_loss_backward", "target", n);
+        var vt = View(target, "mse_loss_backward", "target", total);
         var vg = View(dloss, "mse_loss_backward", "dloss", 1);
-        var vd = View(dpred, "mse_loss_backward", "dpred", n);
+        var vd = View(dpred, "mse_loss_backward", "dpred", total);
         var k = Cached(ref _mseBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, ArrayView<float>>(ElementwiseKernels.MseLossBackward));
-        var (e, s) = GridStride(n);
-        float scale = 2f / n;
-        Launch("mse_loss_backward", n, () => k(Stream, e, n, s, vp, vt, vg, scale, vd));
+        float scale = (float)(2.0 / total);
+        foreach (var (o, n) in FlatPieces(total))
+        {
+            var (e, s) = GridStride(n);
+            Launch("mse_loss_backward", n, () => k(Stream, e, n, s, vp.SubView(o, n), vt.SubView(o, n), vg, scale, vd.SubView(o, n)));
+        }
     }
 
     // ---- building blocks shared by the op families ---------------------------------------------
+
+    /// <summary>
+    /// <see cref="GlobalSum"/> over n elements of any count: one launch pair per flat piece, each piece's scaled sum
+    /// into its own slot, then the slots summed in order.
+    /// </summary>
+    internal void GlobalSumPieces(string op, ArrayView<float> x, ArrayView<float> y, int term, long n, float scale, ArrayView<float> result)
+    {
+        if (n <= _launchFloats)
+        {
+            GlobalSum(op, x, y, term, (int)n, scale, result);
+            return;
+        }
+        var pieces = FlatPieces(n).ToList();
+        using var slots = Allocate(pieces.Count);
+        var vs = ((CudaBuffer)slots).View;
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            var (o, len) = pieces[i];
+            GlobalSum(op, x.SubView(o, len), y.SubView(o, len), term, len, scale, vs.SubView(i, 1));
+        }
+        var final = Cached(ref _globalFinal, a => a.LoadKernel<ArrayView<float>, int, float, ArrayView<float>>(ReductionKernels.GlobalFinal));
+        Launch(op, $"sum of {pieces.Count} pieces of {n}", () => final(Stream, new KernelConfig(1, ReduceGroup), vs, pieces.Count, 1f, result));
+    }
+
+    /// <summary>
+    /// <see cref="ChannelSumOf"/> over an [N, C, HW] tensor of any size: per <see cref="ChannelPieces"/> piece, its
+    /// channels' sums are added into sum[C0 .. C0 + C) in piece order (sum starts at zero).
+    /// </summary>
+    internal void ChannelSumPieces(string op, ArrayView<float> x, ArrayView<float> y, int term, ChannelGeometry g, ArrayView<float> sum)
+    {
+        var pieces = ChannelPieces(op, g).ToList();
+        if (pieces.Count == 1)
+        {
+            ChannelSumOf(op, x, y, term, g, sum);
+            return;
+        }
+        FillView(op, sum.SubView(0, g.C), g.C, 0f);
+        using var part = Allocate(g.C);
+        var vp = ((CudaBuffer)part).View;
+        foreach (var p in pieces)
+        {
+            ChannelSumOf(op, x.SubView(p.Offset, p.Length), y.SubView(p.Offset, p.Length), term, p.Geometry, vp.SubView(0, p.C));
+            AxpyViews(op, 1f, vp.SubView(0, p.C), sum.SubView(p.C0, p.C), p.C);
+        }
+    }
 
     /// <summary>result[0] = scale * sum over i &lt; n of the term (two kernels, no host sync).</summary>
     internal void GlobalSum(string op, ArrayView<float> x, ArrayView<float> y, int term, int n, float scale, ArrayView<float> result)

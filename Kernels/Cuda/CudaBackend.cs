@@ -232,10 +232,12 @@ public sealed partial class CudaBackend : Backend
     /// <summary>Largest element count a kernel indexes with 32-bit ints (leaves headroom for i + stride).</summary>
     internal const int MaxElements = 1 << 30;
 
-    /// <summary>Tensors past 2^30 floats are refused by the kernels' guards (chunked launches are not done).</summary>
+    /// <summary>One image of a convolution past 2^30 floats is refused (larger batches go in launches of whole images,
+    /// see CudaBackend.Pieces.cs); so a tile's largest tensor must stay within it.</summary>
     public override long MaxBufferFloats => MaxElements;
 
-    /// <summary>An element count as an int, or a clear error for tensors beyond 32-bit indexing.</summary>
+    /// <summary>An element count as an int, or a clear error for tensors beyond 32-bit indexing (the ops that are
+    /// not cut into launches: batch norm's training passes and eval backward).</summary>
     internal static int Count(string op, long n)
     {
         if (n > MaxElements) throw new ArgumentException($"{op}: {n} elements exceed the CUDA kernels' 32-bit indexing limit of {MaxElements} (2^30) floats per tensor; split the batch or use smaller tiles.");

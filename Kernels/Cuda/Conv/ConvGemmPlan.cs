@@ -50,14 +50,18 @@ internal readonly record struct ConvGemmLaunch(ConvGemmParams Params, int GridX,
 internal static class ConvGemmPlan
 {
     /// <summary>
-    /// Every index the kernels form is a 32-bit int; this rejects tensors too large for that. The limit is the
-    /// backend's per-tensor limit (<see cref="CudaBackend.MaxElements"/>, 2^30 floats, allowed), so the two guards agree.
+    /// Every index the kernels form is a 32-bit int; this rejects a launch whose tensors pass <paramref name="limit"/>
+    /// floats (the backend's per-launch limit, <see cref="CudaBackend.MaxElements"/> = 2^30, allowed). The backend
+    /// checks one image this way and cuts larger batches into launches of whole images.
     /// </summary>
-    public static void CheckIndexRange(string op, Conv2dGeometry g)
+    public static void CheckIndexRange(string op, Conv2dGeometry g, long limit = CudaBackend.MaxElements)
     {
-        long max = Math.Max(g.InputLength, Math.Max(g.OutputLength, g.WeightLength));
-        if (max > CudaBackend.MaxElements)
-            throw new ArgumentException($"{op}: a tensor of {max} floats exceeds the CUDA convolution kernels' 32-bit indexing limit of {CudaBackend.MaxElements} (2^30) floats per tensor; use a smaller batch or tile.");
+        long max = Math.Max(g.InputLength, g.OutputLength);
+        if (max > limit)
+            throw new ArgumentException($"{op}: a tensor of {max} floats for {(g.N == 1 ? "one image" : $"{g.N} images")} exceeds the CUDA convolution kernels' 32-bit indexing limit of {limit}{(limit == CudaBackend.MaxElements ? " (2^30)" : "")} floats per launch; use smaller tiles.");
+        // The weights are never cut: they keep the kernels' own limit.
+        if (g.WeightLength > CudaBackend.MaxElements)
+            throw new ArgumentException($"{op}: {g.WeightLength} weights exceed the CUDA convolution kernels' 32-bit indexing limit of {CudaBackend.MaxElements} (2^30) floats.");
     }
 
     /// <summary>y[n,k,p,q] = sum_{c,r,s} w[k,c,r,s] x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]: M = K, N = N*P*Q, K = C*R*S.</summary>

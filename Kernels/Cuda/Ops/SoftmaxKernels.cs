@@ -10,16 +10,18 @@ namespace ILGpuSat.Kernels.Cuda.Ops;
 /// </summary>
 internal static class SoftmaxKernels
 {
-    private static int Base(int pixel, int channels, int hw)
+    // Addresses are 64-bit: one image of a launch may hold more than 2^31 floats (313 bins x 2620^2 pixels);
+    // the pixel index itself stays a 32-bit int (a launch covers at most 2^30 pixels).
+    private static long Base(int pixel, int channels, int hw)
     {
         int n = pixel / hw;
-        return n * channels * hw + (pixel - n * hw);
+        return (long)n * channels * hw + (pixel - n * hw);
     }
 
-    private static float ChannelMax(ArrayView<float> x, int b, int channels, int hw)
+    private static float ChannelMax(ArrayView<float> x, long b, int channels, int hw)
     {
         float m = x[b];
-        for (int c = 1; c < channels; c++) m = NaNMath.Max(m, x[b + c * hw]);
+        for (int c = 1; c < channels; c++) m = NaNMath.Max(m, x[b + (long)c * hw]);
         return m;
     }
 
@@ -28,19 +30,19 @@ internal static class SoftmaxKernels
     {
         for (int p = index; p < pixels; p += stride)
         {
-            int b = Base(p, channels, hw);
+            long b = Base(p, channels, hw);
             float m = ChannelMax(x, b, channels, hw);
             float sum = 0f;
-            for (int c = 0; c < channels; c++) sum += MathF.Exp(x[b + c * hw] - m);
+            for (int c = 0; c < channels; c++) sum += MathF.Exp(x[b + (long)c * hw] - m);
             if (logOutput != 0)
             {
                 float lse = m + MathF.Log(sum);
-                for (int c = 0; c < channels; c++) y[b + c * hw] = x[b + c * hw] - lse;
+                for (int c = 0; c < channels; c++) y[b + (long)c * hw] = x[b + (long)c * hw] - lse;
             }
             else
             {
                 float inv = 1f / sum;
-                for (int c = 0; c < channels; c++) y[b + c * hw] = MathF.Exp(x[b + c * hw] - m) * inv;
+                for (int c = 0; c < channels; c++) y[b + (long)c * hw] = MathF.Exp(x[b + (long)c * hw] - m) * inv;
             }
         }
     }
@@ -51,17 +53,17 @@ internal static class SoftmaxKernels
     {
         for (int p = index; p < pixels; p += stride)
         {
-            int b = Base(p, channels, hw);
+            long b = Base(p, channels, hw);
             float s = 0f;
             if (logInput != 0)
             {
-                for (int c = 0; c < channels; c++) s += dy[b + c * hw];
-                for (int c = 0; c < channels; c++) dx[b + c * hw] = dy[b + c * hw] - MathF.Exp(y[b + c * hw]) * s;
+                for (int c = 0; c < channels; c++) s += dy[b + (long)c * hw];
+                for (int c = 0; c < channels; c++) dx[b + (long)c * hw] = dy[b + (long)c * hw] - MathF.Exp(y[b + (long)c * hw]) * s;
             }
             else
             {
-                for (int c = 0; c < channels; c++) s += dy[b + c * hw] * y[b + c * hw];
-                for (int c = 0; c < channels; c++) dx[b + c * hw] = y[b + c * hw] * (dy[b + c * hw] - s);
+                for (int c = 0; c < channels; c++) s += dy[b + (long)c * hw] * y[b + (long)c * hw];
+                for (int c = 0; c < channels; c++) dx[b + (long)c * hw] = y[b + (long)c * hw] * (dy[b + (long)c * hw] - s);
             }
         }
     }
@@ -80,13 +82,13 @@ internal static class SoftmaxKernels
         float acc = 0f;
         for (int p = Grid.IdxX * Group.DimX + tid; p < pixels; p += stride)
         {
-            int b = Base(p, channels, hw);
+            long b = Base(p, channels, hw);
             float m = ChannelMax(logits, b, channels, hw);
             float sumExp = 0f, sumZ = 0f, sumZX = 0f;
             for (int c = 0; c < channels; c++)
             {
-                float v = logits[b + c * hw];
-                float z = target[b + c * hw];
+                float v = logits[b + (long)c * hw];
+                float z = target[b + (long)c * hw];
                 sumExp += MathF.Exp(v - m);
                 sumZ += z;
                 sumZX += z * (v - m);
@@ -113,20 +115,20 @@ internal static class SoftmaxKernels
         float g0 = dloss[0] * invPixels;
         for (int p = index; p < pixels; p += stride)
         {
-            int b = Base(p, channels, hw);
+            long b = Base(p, channels, hw);
             float m = ChannelMax(logits, b, channels, hw);
             float sumExp = 0f, sumZ = 0f;
             for (int c = 0; c < channels; c++)
             {
-                sumExp += MathF.Exp(logits[b + c * hw] - m);
-                sumZ += target[b + c * hw];
+                sumExp += MathF.Exp(logits[b + (long)c * hw] - m);
+                sumZ += target[b + (long)c * hw];
             }
             float g = hasWeights != 0 ? g0 * weights[p] : g0;
             float inv = 1f / sumExp;
             for (int c = 0; c < channels; c++)
             {
-                float sm = MathF.Exp(logits[b + c * hw] - m) * inv;
-                dlogits[b + c * hw] = g * (sm * sumZ - target[b + c * hw]);
+                float sm = MathF.Exp(logits[b + (long)c * hw] - m) * inv;
+                dlogits[b + (long)c * hw] = g * (sm * sumZ - target[b + (long)c * hw]);
             }
         }
     }

@@ -212,7 +212,7 @@ public class ConvTests
     [Test]
     public void TheConvolutionGuardAgreesWithTheTensorLimit()
     {
-        // Exactly 2^30 floats is the backend's per-tensor limit and allowed by both guards; one row more is not.
+        // Exactly 2^30 floats is the per-launch limit of one image and allowed by both guards; one row more is not.
         var atLimit = new Conv2dGeometry(1, 1, 32768, 32768, 1, 1, 1);
         Assert.That(atLimit.InputLength, Is.EqualTo(CudaBackend.MaxElements));
         Assert.DoesNotThrow(() => ILGpuSat.Kernels.Cuda.Conv.ConvGemmPlan.CheckIndexRange("conv2d", atLimit));
@@ -220,7 +220,7 @@ public class ConvTests
         var over = atLimit with { InH = 32769 };
         var e = Assert.Throws<ArgumentException>(() => ILGpuSat.Kernels.Cuda.Conv.ConvGemmPlan.CheckIndexRange("conv2d", over));
         Assert.That(e!.Message, Does.Contain("1073741824").And.Contain("2^30"));
-        e = Assert.Throws<ArgumentException>(() => CudaBackend.Count("softmax", over.InputLength));
+        e = Assert.Throws<ArgumentException>(() => CudaBackend.Count("batch_norm_train", over.InputLength));
         Assert.That(e!.Message, Does.Contain("1073741824").And.Contain("2^30"));
     }
 
