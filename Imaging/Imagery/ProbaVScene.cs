@@ -34,6 +34,28 @@ public sealed partial class ProbaVScene
         HrHeight = hrHeight;
     }
 
+    /// <summary>
+    /// A scene in memory (a simulator's, or a caller's own looks): every look and mask lrWidth x lrHeight, the HR (when
+    /// given) a whole multiple of it with a status map of its size.
+    /// </summary>
+    public static ProbaVScene Create(string name, int lrWidth, int lrHeight, IReadOnlyList<ProbaVFrame> frames,
+                                     float[]? highRes = null, bool[]? status = null, int scale = 0)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        if (lrWidth < 1 || lrHeight < 1) throw new ArgumentException($"ProbaVScene {name}: looks must be at least 1x1, got {lrWidth}x{lrHeight}.");
+        if (frames.Count == 0) throw new ArgumentException($"ProbaVScene {name}: no look.");
+        foreach (var f in frames)
+            if (f.Pixels.Length != lrWidth * lrHeight || f.Clear.Length != lrWidth * lrHeight)
+                throw new ArgumentException($"ProbaVScene {name}: look {f.Name} holds {f.Pixels.Length} pixels and {f.Clear.Length} mask values, not {lrWidth}x{lrHeight}.");
+        if ((highRes is null) != (status is null)) throw new ArgumentException($"ProbaVScene {name}: give the HR image and its status map together.");
+        if (highRes is null) return new ProbaVScene(name, lrWidth, lrHeight, frames, null, null, 0, 0);
+        long hrPixels = (long)lrWidth * scale * lrHeight * scale;
+        if (scale < 1 || highRes.Length != hrPixels || status!.Length != hrPixels)
+            throw new ArgumentException($"ProbaVScene {name}: the HR image and status map must be ({lrWidth} x {scale}) x ({lrHeight} x {scale}) pixels.");
+        return new ProbaVScene(name, lrWidth, lrHeight, frames, highRes, status, lrWidth * scale, lrHeight * scale);
+    }
+
+    /// <summary>The scene's folder (for a scene made in memory, its name).</summary>
     public string Folder { get; }
 
     /// <summary>The folder's name (imgset0594): the key of norm.csv.</summary>

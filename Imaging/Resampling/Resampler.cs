@@ -29,6 +29,25 @@ public static class Resampler
     public static float[] Bicubic(float[] plane, int width, int height, int outWidth, int outHeight)
         => Resize(plane, width, height, outWidth, outHeight, ResampleKernel.Bicubic, antialias: true);
 
+    /// <summary>
+    /// The plane's value at a real position (x, y) in pixel coordinates (pixel centres at whole numbers) by Keys' cubic
+    /// (a = -0.5, imresize's kernel) over the 4 x 4 neighbours, edges clamped: a sub-pixel shift or warp.
+    /// </summary>
+    public static float SampleBicubic(float[] plane, int width, int height, double x, double y)
+    {
+        int ix = (int)Math.Floor(x), iy = (int)Math.Floor(y);
+        double fx = x - ix, fy = y - iy, sum = 0;
+        for (int j = -1; j <= 2; j++)
+        {
+            double wy = Kernels.Cubic(j - fy);
+            if (wy == 0) continue;
+            int row = Math.Clamp(iy + j, 0, height - 1) * width;
+            for (int i = -1; i <= 2; i++)
+                sum += wy * Kernels.Cubic(i - fx) * plane[row + Math.Clamp(ix + i, 0, width - 1)];
+        }
+        return (float)sum;
+    }
+
     /// <summary>Resizes one plane by a scale factor (output ceil(scale*size), weights from the exact scale, as MATLAB).</summary>
     public static float[] Scale(float[] src, int srcWidth, int srcHeight, double scale,
                                 ResampleKernel kernel = ResampleKernel.Bicubic, bool antialias = true)
