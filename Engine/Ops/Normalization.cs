@@ -72,4 +72,31 @@ public static partial class F
         static (Tensor, Tensor, Tensor) Grads(Tensor x, int c)
             => (Tensor.Empty(x.Shape, x.Backend), Tensor.Empty([c], x.Backend), Tensor.Empty([c], x.Backend));
     }
+
+    /// <summary>
+    /// Instance normalisation as torch.nn.functional.instance_norm without running statistics: each sample's channel is
+    /// normalised over its own spatial positions (biased variance), then scaled by weight[c] and shifted by bias[c] when
+    /// given. As PyTorch does it: batch norm in training mode on x seen as [1, N*C, H*W], with weight and bias repeated
+    /// N times. Backward is batch norm's (through the per-(n, c) statistics); the repeated weight's gradient sums its N
+    /// copies (Cat's backward), so dweight[c] = sum over n and pixels of dy * x_hat.
+    /// DeepSUM normalises per instance because brightness and contrast differ from frame to frame.
+    /// </summary>
+    public static Tensor InstanceNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    {
+        const string op = "instance_norm";
+        Check.NotNull(op, nameof(x), x);
+        Check.MinRank(op, "input", x, 3);
+        Check.SameBackend(op, x, weight, bias);
+        int n = x.Size(0), c = x.Size(1);
+        Check.Vector(op, "weight", weight, c);
+        Check.Vector(op, "bias", bias, c);
+        long spatial = x.Length / ((long)n * c);
+        if (spatial < 2)
+            throw new ArgumentException($"{op}: expected more than 1 spatial element per channel, got input {Check.S(x)}.");
+        if (spatial > int.MaxValue) throw new ArgumentException($"{op}: {spatial} spatial elements per channel are too many.");
+        var flat = Reshape(x, 1, n * c, (int)spatial);
+        Tensor? Repeat(Tensor? t) => t is null ? null : n == 1 ? t : Cat(Enumerable.Repeat(t, n).ToArray(), dim: 0);
+        var y = BatchNorm(flat, null, null, Repeat(weight), Repeat(bias), training: true, eps: eps);
+        return Reshape(y, x.Shape);
+    }
 }

@@ -55,6 +55,19 @@ public class GradCheckTests
             In("x", 3, 2, 3, 2), new GradInput("weight", [0.8f, -1.3f], [2]), In("bias", 2));
 
     [Test]
+    public void InstanceNormAffine()
+        => Check("instance_norm affine", t => F.InstanceNorm(t[0], t[1], t[2]),
+            In("x", 3, 2, 3, 2), new GradInput("weight", [0.8f, -1.3f], [2]), In("bias", 2));
+
+    [Test]
+    public void InstanceNormWithoutAffineOnFiveDimensions()
+        => Check("instance_norm affine=False", t => F.InstanceNorm(t[0]), In("x", 2, 3, 2, 2, 2));
+
+    [Test]
+    public void ReshapeIntoAndOutOfAFramesAxis()
+        => Check("reshape", t => F.Mul(F.Reshape(F.Reshape(t[0], 2, 3, 2, 2, 2), -1, 2, 2, 2), t[1]), In("x", 6, 2, 2, 2), In("w", 6, 2, 2, 2));
+
+    [Test]
     public void BatchNormTrainingWithoutAffine()
         => Check("batch_norm train affine=False", t => F.BatchNorm(t[0], null, null, null, null, training: true), In("x", 2, 3, 2, 2));
 

@@ -34,7 +34,7 @@ REQUIRED_OPS = [
     "conv2d", "conv_transpose2d", "batch_norm_train", "batch_norm_eval", "prelu", "relu",
     "leaky_relu", "add", "mul", "scale", "cat", "narrow", "interpolate_bilinear",
     "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
-    "soft_cross_entropy",
+    "soft_cross_entropy", "instance_norm", "reshape",
 ]
 
 
@@ -336,6 +336,28 @@ def make_ops():
         c.add(f"conv_transpose2d_{tag}", "conv_transpose2d", params, inputs,
               lambda x, weight, bias=None, s=s_, p=p, op_=op_, d=d:
               F.conv_transpose2d(x, weight, bias, stride=s, padding=p, output_padding=op_, dilation=d), sd)
+
+    # ---- multi-image SR additions (appended, so the seeds above stay as they were) -------------------------
+    # instance_norm: per-sample statistics (DeepSUM); frames of different brightness and contrast in one batch.
+    for tag, xs, affine in [("n3_c4_5x7_affine", (3, 4, 5, 7), True), ("n2_c3_6x4_plain", (2, 3, 6, 4), False),
+                            ("n1_c2_1x9_affine", (1, 2, 1, 9), True), ("n4_c313_2x2_affine", (4, 313, 2, 2), True)]:
+        sd = nxt()
+        g = gen_for(sd)
+        n, C = xs[0], xs[1]
+        scale = f32((n, C, 1, 1), g, scale=0.5, offset=1.5).abs().to(torch.float32).to(torch.float64)
+        x = (f32(xs, g) * scale + f32((n, C, 1, 1), g, scale=2.0)).to(torch.float32).to(torch.float64)
+        inputs = {"x": x}
+        if affine:
+            inputs["weight"] = f32((C,), g, scale=0.5, offset=1.0)
+            inputs["bias"] = f32((C,), g, scale=0.5)
+        c.add(f"instance_norm_{tag}", "instance_norm", {"eps": 1e-5, "affine": affine}, inputs,
+              lambda x, weight=None, bias=None: F.instance_norm(x, weight=weight, bias=bias, eps=1e-5), sd)
+    # reshape: a frames axis into the batch and back ([N, T, C, H, W] <-> [N*T, C, H, W]), and -1 inference.
+    for tag, xs, shape in [("ntchw_to_nt_chw", (2, 3, 4, 5, 6), [6, 4, 5, 6]), ("nchw_to_frames", (6, 2, 3, 3), [2, 3, 2, 3, 3]),
+                           ("infer", (2, 3, 4, 5), [-1, 20])]:
+        sd = nxt()
+        g = gen_for(sd)
+        c.add(f"reshape_{tag}", "reshape", {"shape": shape}, {"x": f32(xs, g)}, lambda x, shape=shape: x.reshape(shape), sd)
 
     ops_seen = sorted({case["op"] for case in c.cases})
     assert ops_seen == sorted(REQUIRED_OPS), (ops_seen, REQUIRED_OPS)
