@@ -63,6 +63,19 @@ public class GradCheckTests
     public void InstanceNormWithoutAffineOnFiveDimensions()
         => Check("instance_norm affine=False", t => F.InstanceNorm(t[0]), In("x", 2, 3, 2, 2, 2));
 
+    [TestCase(0, true)]
+    [TestCase(1, false)]
+    public void Conv3dOverFrames(int padding, bool bias)
+    {
+        var inputs = new List<GradInput> { In("x", 2, 2, 4, 3, 4), In("weight", 3, 2, 3, 3, 3) };
+        if (bias) inputs.Add(In("bias", 3));
+        Check("conv3d", t => F.Conv3d(t[0], t[1], bias ? t[2] : null, padding), inputs.ToArray());
+    }
+
+    [Test]
+    public void DynamicConv2dPerSampleFilters()
+        => Check("dynamic_conv2d", t => F.DynamicConv2d(t[0], t[1]), In("x", 2, 3, 4, 5), In("filters", 2, 1, 3, 3));
+
     [Test]
     public void ReshapeIntoAndOutOfAFramesAxis()
         => Check("reshape", t => F.Mul(F.Reshape(F.Reshape(t[0], 2, 3, 2, 2, 2), -1, 2, 2, 2), t[1]), In("x", 6, 2, 2, 2), In("w", 6, 2, 2, 2));

@@ -34,7 +34,7 @@ REQUIRED_OPS = [
     "conv2d", "conv_transpose2d", "batch_norm_train", "batch_norm_eval", "prelu", "relu",
     "leaky_relu", "add", "mul", "scale", "cat", "narrow", "interpolate_bilinear",
     "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
-    "soft_cross_entropy", "instance_norm", "reshape",
+    "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d",
 ]
 
 
@@ -358,6 +358,32 @@ def make_ops():
         sd = nxt()
         g = gen_for(sd)
         c.add(f"reshape_{tag}", "reshape", {"shape": shape}, {"x": f32(xs, g)}, lambda x, shape=shape: x.reshape(shape), sd)
+
+    # conv3d: stride 1, no temporal padding (FusionNet), optional spatial padding.
+    for tag, xs, oc, kt, k, pad, bias in [("t5_k3x3x3_p0_bias", (2, 3, 5, 6, 7), 4, 3, 3, 0, True),
+                                          ("t3_k3x3x3_p1_nobias", (1, 2, 3, 5, 5), 3, 3, 3, 1, False),
+                                          ("t4_k2x1x1_bias", (2, 4, 4, 3, 4), 2, 2, 1, 0, True),
+                                          ("t9_k3x3x3_p1_c8", (1, 8, 9, 4, 4), 8, 3, 3, 1, True)]:
+        sd = nxt()
+        g = gen_for(sd)
+        inputs = {"x": f32(xs, g), "weight": f32((oc, xs[1], kt, k, k), g, scale=1.0 / np.sqrt(xs[1] * kt * k * k))}
+        if bias:
+            inputs["bias"] = f32((oc,), g, scale=0.5)
+        c.add(f"conv3d_{tag}", "conv3d", {"padding": pad, "bias": bias}, inputs,
+              lambda x, weight, bias=None, pad=pad: F.conv3d(x, weight, bias, padding=(0, pad, pad)), sd)
+
+    # dynamic_conv2d: each sample's own K x K filter (softmax over taps, as RegNet's) on all its channels, padding K//2.
+    def dynamic_conv(x, filters):
+        k = filters.shape[-1]
+        return torch.cat([F.conv2d(x[i:i + 1].transpose(0, 1), filters[i:i + 1], padding=k // 2).transpose(0, 1)
+                          for i in range(x.shape[0])], dim=0)
+
+    for tag, xs, k in [("n2_c3_k3", (2, 3, 6, 7), 3), ("n3_c2_k5", (3, 2, 7, 7), 5), ("n1_c4_k9", (1, 4, 10, 9), 9)]:
+        sd = nxt()
+        g = gen_for(sd)
+        n = xs[0]
+        filters = F.softmax(f32((n, k * k), g, scale=2.0), dim=1).reshape(n, 1, k, k).to(torch.float32).to(torch.float64)
+        c.add(f"dynamic_conv2d_{tag}", "dynamic_conv2d", {"k": k}, {"x": f32(xs, g), "filters": filters}, dynamic_conv, sd)
 
     ops_seen = sorted({case["op"] for case in c.cases})
     assert ops_seen == sorted(REQUIRED_OPS), (ops_seen, REQUIRED_OPS)
