@@ -3,11 +3,14 @@ namespace ILGpuSat.Engine;
 public static partial class F
 {
     /// <summary>
-    /// 3-D convolution as torch.nn.functional.conv3d with stride 1, no temporal padding and an optional spatial
-    /// padding: x [N, Cin, T, H, W], weight [Cout, Cin, kT, kH, kW], bias [Cout] -&gt; [N, Cout, T - kT + 1, H', W'].
-    /// Output frame t is the sum over taps k of the 2-D convolution of input frame t + k with the weight's tap k
-    /// (bias once), so forward and backward are the 2-D convolution's kernels on both backends, composed through
-    /// Narrow, Reshape, Add and Cat (each with its own backward). DeepSUM's FusionNet fuses frames "slowly" with it.
+    /// 3-D convolution over (frames, H, W) with stride 1, no temporal padding and an optional spatial zero padding, on
+    /// the frames-major layout the multi-image networks keep: x [N, T, Cin, H, W] (frames before channels, so
+    /// Reshape to [N*T, Cin, H, W] is free of reordering), weight [Cout, Cin, kT, kH, kW] as torch.nn.Conv3d, bias
+    /// [Cout]; the result [N, T - kT + 1, Cout, H', W'] is torch's conv3d of x.permute(0, 2, 1, 3, 4), permuted back.
+    /// Output frame t is the sum over taps k of the 2-D convolution of input frame t + k with tap k of the weight, so
+    /// each tap is one batched 2-D convolution over every (sample, frame) at once: the frames t + k for all t are one
+    /// Narrow of the frames axis. Forward and backward are the 2-D convolution's kernels on both backends, composed
+    /// through Narrow, Reshape and Add. DeepSUM's FusionNet fuses frames "slowly" with it (9 -&gt; 7 -&gt; 5 -&gt; 3 -&gt; 1).
     /// </summary>
     public static Tensor Conv3d(Tensor x, Tensor weight, Tensor? bias = null, int padding = 0)
     {
@@ -17,27 +20,24 @@ public static partial class F
         Check.SameBackend(op, x, weight, bias);
         Check.Rank(op, "input", x, 5);
         Check.Rank(op, "weight", weight, 5);
-        int n = x.Size(0), cin = x.Size(1), frames = x.Size(2), h = x.Size(3), w = x.Size(4);
+        int n = x.Size(0), frames = x.Size(1), cin = x.Size(2), h = x.Size(3), w = x.Size(4);
         int cout = weight.Size(0), kt = weight.Size(2), kh = weight.Size(3), kw = weight.Size(4);
         if (weight.Size(1) != cin)
-            throw new ArgumentException($"{op}: input {Check.S(x)} has {cin} channels but weight {Check.S(weight)} expects {weight.Size(1)}.");
+            throw new ArgumentException($"{op}: input {Check.S(x)} [N, T, C, H, W] has {cin} channels but weight {Check.S(weight)} expects {weight.Size(1)}.");
         Check.Vector(op, "bias", bias, cout);
         if (kt > frames)
-            throw new ArgumentException($"{op}: {kt} temporal taps need at least {kt} frames, input {Check.S(x)} has {frames} (no temporal padding).");
+            throw new ArgumentException($"{op}: {kt} temporal taps need at least {kt} frames, input {Check.S(x)} [N, T, C, H, W] has {frames} (no temporal padding).");
         if (padding < 0) throw new ArgumentException($"{op}: padding must be >= 0, got {padding}.");
         int outFrames = frames - kt + 1;
-
-        // The weight's taps and the input's frames as 2-D tensors, each made once.
-        var taps = Enumerable.Range(0, kt).Select(k => Reshape(Narrow(weight, 2, k, 1), cout, cin, kh, kw)).ToArray();
-        var inputs = Enumerable.Range(0, frames).Select(t => Reshape(Narrow(x, 2, t, 1), n, cin, h, w)).ToArray();
-        var outputs = new Tensor[outFrames];
-        for (int t = 0; t < outFrames; t++)
+        Tensor? acc = null;
+        for (int k = 0; k < kt; k++)
         {
-            Tensor acc = Conv2d(inputs[t], taps[0], bias, padding: padding);
-            for (int k = 1; k < kt; k++) acc = Add(acc, Conv2d(inputs[t + k], taps[k], null, padding: padding));
-            outputs[t] = Reshape(acc, n, cout, 1, acc.Size(2), acc.Size(3));
+            var tap = Reshape(Narrow(weight, 2, k, 1), cout, cin, kh, kw);
+            var window = Reshape(kt == 1 ? x : Narrow(x, 1, k, outFrames), n * outFrames, cin, h, w);
+            var y = Conv2d(window, tap, k == 0 ? bias : null, padding: padding);
+            acc = acc is null ? y : Add(acc, y);
         }
-        return outFrames == 1 ? outputs[0] : Cat(outputs, dim: 2);
+        return Reshape(acc!, n, outFrames, cout, acc!.Size(2), acc.Size(3));
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ public class GradCheckTests
     [TestCase(1, false)]
     public void Conv3dOverFrames(int padding, bool bias)
     {
-        var inputs = new List<GradInput> { In("x", 2, 2, 4, 3, 4), In("weight", 3, 2, 3, 3, 3) };
+        var inputs = new List<GradInput> { In("x", 2, 4, 2, 3, 4), In("weight", 3, 2, 3, 3, 3) };
         if (bias) inputs.Add(In("bias", 3));
         Check("conv3d", t => F.Conv3d(t[0], t[1], bias ? t[2] : null, padding), inputs.ToArray());
     }

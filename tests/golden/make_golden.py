@@ -359,18 +359,20 @@ def make_ops():
         g = gen_for(sd)
         c.add(f"reshape_{tag}", "reshape", {"shape": shape}, {"x": f32(xs, g)}, lambda x, shape=shape: x.reshape(shape), sd)
 
-    # conv3d: stride 1, no temporal padding (FusionNet), optional spatial padding.
-    for tag, xs, oc, kt, k, pad, bias in [("t5_k3x3x3_p0_bias", (2, 3, 5, 6, 7), 4, 3, 3, 0, True),
-                                          ("t3_k3x3x3_p1_nobias", (1, 2, 3, 5, 5), 3, 3, 3, 1, False),
+    # conv3d on the frames-major layout [N, T, C, H, W]: torch's conv3d of x.permute(0, 2, 1, 3, 4), permuted back.
+    # Stride 1, no temporal padding (FusionNet), optional spatial padding.
+    for tag, xs, oc, kt, k, pad, bias in [("t5_k3x3x3_p0_bias", (2, 5, 3, 6, 7), 4, 3, 3, 0, True),
+                                          ("t3_k3x3x3_p1_nobias", (1, 3, 2, 5, 5), 3, 3, 3, 1, False),
                                           ("t4_k2x1x1_bias", (2, 4, 4, 3, 4), 2, 2, 1, 0, True),
-                                          ("t9_k3x3x3_p1_c8", (1, 8, 9, 4, 4), 8, 3, 3, 1, True)]:
+                                          ("t9_k3x3x3_p1_c8", (1, 9, 8, 4, 4), 8, 3, 3, 1, True)]:
         sd = nxt()
         g = gen_for(sd)
-        inputs = {"x": f32(xs, g), "weight": f32((oc, xs[1], kt, k, k), g, scale=1.0 / np.sqrt(xs[1] * kt * k * k))}
+        inputs = {"x": f32(xs, g), "weight": f32((oc, xs[2], kt, k, k), g, scale=1.0 / np.sqrt(xs[2] * kt * k * k))}
         if bias:
             inputs["bias"] = f32((oc,), g, scale=0.5)
-        c.add(f"conv3d_{tag}", "conv3d", {"padding": pad, "bias": bias}, inputs,
-              lambda x, weight, bias=None, pad=pad: F.conv3d(x, weight, bias, padding=(0, pad, pad)), sd)
+        c.add(f"conv3d_{tag}", "conv3d", {"padding": pad, "bias": bias, "layout": "NTCHW"}, inputs,
+              lambda x, weight, bias=None, pad=pad:
+              F.conv3d(x.permute(0, 2, 1, 3, 4), weight, bias, padding=(0, pad, pad)).permute(0, 2, 1, 3, 4).contiguous(), sd)
 
     # dynamic_conv2d: each sample's own K x K filter (softmax over taps, as RegNet's) on all its channels, padding K//2.
     def dynamic_conv(x, filters):
