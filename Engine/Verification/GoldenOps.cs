@@ -43,7 +43,7 @@ public static class GoldenOps
         "conv2d", "conv_transpose2d", "batch_norm_train", "batch_norm_eval", "prelu", "relu",
         "leaky_relu", "add", "mul", "scale", "cat", "narrow", "interpolate_bilinear",
         "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
-        "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d",
+        "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d", "spatial_mean", "reflect_pad2d",
     ];
 
     /// <summary>The manifest ops this runner knows how to run.</summary>
@@ -94,6 +94,8 @@ public static class GoldenOps
         ["instance_norm"] = (p, x) => F.InstanceNorm(x["x"], x.GetValueOrDefault("weight"), x.GetValueOrDefault("bias"), Float(p, "eps")),
         ["conv3d"] = (p, x) => F.Conv3d(x["x"], x["weight"], x.GetValueOrDefault("bias"), padding: Int(p, "padding")),
         ["dynamic_conv2d"] = (p, x) => F.DynamicConv2d(x["x"], x["filters"]),
+        ["spatial_mean"] = (p, x) => F.SpatialMean(x["x"]),
+        ["reflect_pad2d"] = (p, x) => F.ReflectPad2d(x["x"], Int(p, "padding")),
         ["reshape"] = (p, x) => F.Reshape(x["x"], p.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray()),
     };
 

@@ -77,6 +77,13 @@ public class GradCheckTests
         => Check("dynamic_conv2d", t => F.DynamicConv2d(t[0], t[1]), In("x", 2, 3, 4, 5), In("filters", 2, 1, 3, 3));
 
     [Test]
+    public void SpatialMeanPerSampleAndChannel() => Check("spatial_mean", t => F.SpatialMean(t[0]), In("x", 2, 3, 2, 3));
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void ReflectPad2d(int padding) => Check("reflect_pad2d", t => F.ReflectPad2d(t[0], padding), In("x", 1, 2, 3, 4));
+
+    [Test]
     public void ReshapeIntoAndOutOfAFramesAxis()
         => Check("reshape", t => F.Mul(F.Reshape(F.Reshape(t[0], 2, 3, 2, 2, 2), -1, 2, 2, 2), t[1]), In("x", 6, 2, 2, 2), In("w", 6, 2, 2, 2));
 

@@ -34,7 +34,7 @@ REQUIRED_OPS = [
     "conv2d", "conv_transpose2d", "batch_norm_train", "batch_norm_eval", "prelu", "relu",
     "leaky_relu", "add", "mul", "scale", "cat", "narrow", "interpolate_bilinear",
     "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
-    "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d",
+    "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d", "spatial_mean", "reflect_pad2d",
 ]
 
 
@@ -386,6 +386,16 @@ def make_ops():
         n = xs[0]
         filters = F.softmax(f32((n, k * k), g, scale=2.0), dim=1).reshape(n, 1, k, k).to(torch.float32).to(torch.float64)
         c.add(f"dynamic_conv2d_{tag}", "dynamic_conv2d", {"k": k}, {"x": f32(xs, g), "filters": filters}, dynamic_conv, sd)
+
+    for tag, xs in [("n2_c81_5x6", (2, 81, 5, 6)), ("n3_c2_1x7", (3, 2, 1, 7))]:
+        sd = nxt()
+        g = gen_for(sd)
+        c.add(f"spatial_mean_{tag}", "spatial_mean", {}, {"x": f32(xs, g)}, lambda x: F.adaptive_avg_pool2d(x, 1), sd)
+    for tag, xs, p_ in [("p1_n2_c3_5x6", (2, 3, 5, 6), 1), ("p4_n1_c2_9x10", (1, 2, 9, 10), 4), ("p2_n3_c1_3x4", (3, 1, 3, 4), 2)]:
+        sd = nxt()
+        g = gen_for(sd)
+        c.add(f"reflect_pad2d_{tag}", "reflect_pad2d", {"padding": p_}, {"x": f32(xs, g)},
+              lambda x, p_=p_: F.pad(x, [p_, p_, p_, p_], mode="reflect"), sd)
 
     ops_seen = sorted({case["op"] for case in c.cases})
     assert ops_seen == sorted(REQUIRED_OPS), (ops_seen, REQUIRED_OPS)
