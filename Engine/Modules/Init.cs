@@ -51,6 +51,13 @@ public static class Init
         Uniform(weight, rng, -bound, bound);
     }
 
+    /// <summary>Glorot normal init (torch.nn.init.xavier_normal_): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).</summary>
+    public static void XavierNormal(Tensor weight, Random rng, float gain = 1f)
+    {
+        var (fanIn, fanOut) = Fans(weight);
+        Normal(weight, rng, 0f, gain * MathF.Sqrt(2f / (fanIn + fanOut)));
+    }
+
     public static void Uniform(Tensor t, Random rng, float low, float high)
     {
         var values = new float[t.Length];

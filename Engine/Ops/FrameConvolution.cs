@@ -43,12 +43,13 @@ public static partial class F
     /// <summary>
     /// Per-sample dynamic convolution (DeepSUM's global dynamic convolution): sample n's own K x K filter
     /// filters[n, 0] is applied to every channel of x[n] with zero padding K / 2, so x [N, C, H, W] and filters
-    /// [N, 1, K, K] (K odd) give [N, C, H, W]. RegNet predicts the filters (a softmax over the taps makes them a
+    /// [N, 1, K, K] (K odd) give [N, C, H, W]; with <paramref name="reflect"/> the border is reflected instead
+    /// (DeepSUM's choice: a shifted frame does not fade at its edges). RegNet predicts the filters (a softmax over the taps makes them a
     /// weighted average of shifts); the same filters align the frames' masks. Forward and backward are the 2-D
     /// convolution's kernels (the sample's channels as a batch of one-channel images); d filters is the
     /// convolution's weight gradient summed over the channels.
     /// </summary>
-    public static Tensor DynamicConv2d(Tensor x, Tensor filters)
+    public static Tensor DynamicConv2d(Tensor x, Tensor filters, bool reflect = false)
     {
         const string op = "dynamic_conv2d";
         Check.NotNull(op, nameof(x), x);
@@ -64,7 +65,8 @@ public static partial class F
         {
             var planes = Reshape(Narrow(x, 0, i, 1), c, 1, h, w);
             var filter = Narrow(filters, 0, i, 1);
-            outputs[i] = Reshape(Conv2d(planes, filter, null, padding: k / 2), 1, c, h, w);
+            var filtered = reflect ? Conv2d(ReflectPad2d(planes, k / 2), filter) : Conv2d(planes, filter, null, padding: k / 2);
+            outputs[i] = Reshape(filtered, 1, c, h, w);
         }
         return n == 1 ? outputs[0] : Cat(outputs, dim: 0);
     }

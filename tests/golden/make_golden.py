@@ -397,6 +397,19 @@ def make_ops():
         c.add(f"reflect_pad2d_{tag}", "reflect_pad2d", {"padding": p_}, {"x": f32(xs, g)},
               lambda x, p_=p_: F.pad(x, [p_, p_, p_, p_], mode="reflect"), sd)
 
+    def dynamic_conv_reflect(x, filters):
+        k = filters.shape[-1]
+        return torch.cat([F.conv2d(F.pad(x[i:i + 1].transpose(0, 1), [k // 2] * 4, mode="reflect"), filters[i:i + 1]).transpose(0, 1)
+                          for i in range(x.shape[0])], dim=0)
+
+    for tag, xs, k in [("n2_c3_k5_reflect", (2, 3, 6, 7), 5), ("n1_c2_k9_reflect", (1, 2, 10, 11), 9)]:
+        sd = nxt()
+        g = gen_for(sd)
+        n = xs[0]
+        filters = F.softmax(f32((n, k * k), g, scale=2.0), dim=1).reshape(n, 1, k, k).to(torch.float32).to(torch.float64)
+        c.add(f"dynamic_conv2d_{tag}", "dynamic_conv2d", {"k": k, "reflect": True}, {"x": f32(xs, g), "filters": filters},
+              dynamic_conv_reflect, sd)
+
     ops_seen = sorted({case["op"] for case in c.cases})
     assert ops_seen == sorted(REQUIRED_OPS), (ops_seen, REQUIRED_OPS)
     manifest = {
