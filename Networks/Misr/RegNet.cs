@@ -37,6 +37,13 @@ public sealed class RegNet : Module
     /// <summary>Filters [N*(T-1), 1, K, K] (each summing to 1) from features [N, T, F, H, W], frame 0 the reference.</summary>
     public Tensor Forward(Tensor features)
     {
+        var logits = Logits(features);
+        return F.Reshape(F.Softmax(logits, dim: 1), logits.Size(0), 1, _k, _k);
+    }
+
+    /// <summary>The filters' logits [N*(T-1), K*K, 1, 1] (before the softmax over taps): RegNet's pretraining scores these.</summary>
+    public Tensor Logits(Tensor features)
+    {
         int n = features.Size(0), t = features.Size(1), f = features.Size(2), h = features.Size(3), w = features.Size(4);
         var others = F.Narrow(features, 1, 1, t - 1);
         var reference = F.Narrow(features, 1, 0, 1);
@@ -44,7 +51,9 @@ public sealed class RegNet : Module
         var pairs = F.Reshape(F.Cat([others, references], dim: 2), n * (t - 1), 2 * f, h, w);
         var x = pairs;
         foreach (var conv in _convs) x = F.LeakyRelu(conv.Forward(F.ReflectPad2d(x, 1)), _slope);
-        var logits = F.SpatialMean(_taps.Forward(F.ReflectPad2d(x, 1)));
-        return F.Reshape(F.Softmax(logits, dim: 1), n * (t - 1), 1, _k, _k);
+        return F.SpatialMean(_taps.Forward(F.ReflectPad2d(x, 1)));
     }
+
+    /// <summary>Side of the filters (K).</summary>
+    public int FilterSize => _k;
 }

@@ -112,6 +112,17 @@ public sealed class MisrBatches
         return new MisrBatch(frames, masks, hr, status, shifts, size, t, side);
     }
 
+    /// <summary>
+    /// The tap (row, col) of a K x K registration filter that moves a frame shifted by (dx, dy) HR pixels from the
+    /// reference back onto it, or null when the rounded shift falls outside the filter. A frame's content at x is the
+    /// reference's at x + shift, and a delta at centre + d makes the cross-correlation read x + d: d = -round(shift).
+    /// </summary>
+    public static (int Row, int Col)? RegistrationTap(double dx, double dy, int k)
+    {
+        int c = k / 2, col = c - (int)Math.Round(dx), row = c - (int)Math.Round(dy);
+        return col < 0 || col >= k || row < 0 || row >= k ? null : (row, col);
+    }
+
     // Luminance of a colour image (BT.601), or the single band of a grey one.
     private static float[] Grey(RasterImage image)
     {

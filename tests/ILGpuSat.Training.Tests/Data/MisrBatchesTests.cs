@@ -66,4 +66,40 @@ public class MisrBatchesTests
         var e = Assert.Throws<InvalidOperationException>(() => new MisrBatches(Directory.GetFiles(_root), new MisrSimulatorOptions { LrSize = 64 }, 1, 0.45f, 0.2f));
         Assert.That(e!.Message, Does.Contain("at least").And.Contain("192"));
     }
+
+    [Test]
+    public void TheRegistrationTapMovesEachFrameOntoTheReference()
+    {
+        // Without noise, blur, clouds or radiometry, a delta at RegistrationTap applied to frame k by the dynamic
+        // convolution brings it closer to frame 0 than it was: the sign convention RegNet's targets rely on.
+        var options = new MisrSimulatorOptions { MaxShift = 1, BlurSigma = 0.5, Noise = 0, GainSpread = 0, OffsetSpread = 0, CloudyFraction = 0, MissingFraction = 0, MaxHrCloudCover = 0 };
+        var data = new MisrBatches(Directory.GetFiles(_root).Order().ToList(), options, seed: 11, mean: 0.45f, std: 0.2f);
+        var batch = data.Batch(0, 2);
+        int t = options.Frames, side = options.HrSize, hw = side * side, k = 9, improved = 0, checkedFrames = 0;
+        using var backend = new ILGpuSat.Kernels.Cpu.CpuBackend();
+        using var scope = new ILGpuSat.Engine.TensorScope();
+        for (int i = 0; i < 2; i++)
+        {
+            var reference = batch.Frames.AsSpan(i * t * hw, hw).ToArray();
+            for (int j = 1; j < t; j++)
+            {
+                var (dx, dy) = batch.ShiftsToReference[i][j];
+                if (Math.Abs(dx) < 1 && Math.Abs(dy) < 1 || MisrBatches.RegistrationTap(dx, dy, k) is not var (row, col)) continue;
+                var frame = batch.Frames.AsSpan((i * t + j) * hw, hw).ToArray();
+                float[] Move(int r, int c)
+                {
+                    var filter = new float[k * k];
+                    filter[r * k + c] = 1f;
+                    return ILGpuSat.Engine.F.DynamicConv2d(ILGpuSat.Engine.Tensor.FromArray(frame, [1, 1, side, side], backend),
+                        ILGpuSat.Engine.Tensor.FromArray(filter, [1, 1, k, k], backend), reflect: true).ToArray();
+                }
+                double Mse(float[] a) { double s = 0; int n = 0; for (int y = 6; y < side - 6; y++) for (int x = 6; x < side - 6; x++) { double d = a[y * side + x] - reference[y * side + x]; s += d * d; n++; } return s / n; }
+                checkedFrames++;
+                // Better than leaving the frame, and better than the mirrored tap (the opposite sign convention).
+                if (Mse(Move(row, col)) < Mse(frame) && Mse(Move(row, col)) < Mse(Move(k - 1 - row, k - 1 - col))) improved++;
+            }
+        }
+        Assert.That(checkedFrames, Is.GreaterThanOrEqualTo(4));
+        Assert.That(improved, Is.EqualTo(checkedFrames), "every frame shifted by a pixel or more is brought onto the reference");
+    }
 }
