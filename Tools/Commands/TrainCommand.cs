@@ -11,7 +11,9 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "catalog model: " + string.Join(", ", Networks.ModelCatalog.All.Select(s => s.Name)) };
+        var model = new Option<string>("--model") { Description = "catalog model: " + string.Join(", ", Networks.ModelCatalog.All.Select(s => s.Name)) + ", or deepsum (multi-image SR; docs/misr.md)" };
+        var stage = new Option<string>("--stage") { Description = "deepsum only: sisr, reg or joint (the three stages, in order)" };
+        var init = new Option<string>("--init") { Description = "deepsum only: weights to start from (the previous stage's checkpoint)" };
         var data = new Option<string[]>("--data") { Description = "satellite image folders (recursive)", AllowMultipleArgumentsPerToken = true };
         var natural = new Option<string[]>("--natural") { Description = "natural image folders", AllowMultipleArgumentsPerToken = true };
         var validation = new Option<string>("--validation") { Description = "held-out folder of HR colour images" };
@@ -23,13 +25,19 @@ public static class TrainCommand
         var resume = new Option<string>("--resume") { Description = "continue the run in this folder from its latest checkpoint" };
         var cmd = new Command("train", "Train a catalog model; exact resume from the latest checkpoint with --resume RUN")
         {
-            model, data, natural, validation, config, device, steps, batch, output, resume,
+            model, data, natural, validation, config, device, steps, batch, output, resume, stage, init,
         };
         cmd.SetAction(pr =>
         {
             string? resumeRun = pr.GetValue(resume);
             string? deviceValue = pr.GetValue(device);
-            if (resumeRun is not null) return Run(null, resumeRun, deviceValue);
+            if (resumeRun is not null)
+                return MisrTrainCommand.IsMisrRun(resumeRun) ? MisrTrainCommand.Resume(resumeRun, deviceValue) : Run(null, resumeRun, deviceValue);
+            if (pr.GetValue(model) == MisrTrainCommand.ModelName)
+                return MisrTrainCommand.Start(pr.GetValue(config), pr.GetValue(stage), pr.GetValue(data), pr.GetValue(init), pr.GetValue(steps),
+                                              pr.GetValue(batch), pr.GetValue(output)!, deviceValue);
+            if (pr.GetValue(stage) is not null || pr.GetValue(init) is not null)
+                throw new ArgumentException("--stage and --init are for --model deepsum; a catalog model starts from config.init.");
             var file = pr.GetValue(config) is { } path ? TrainConfig.Load(path) : new TrainConfig();
             var overrides = new TrainOverrides
             {

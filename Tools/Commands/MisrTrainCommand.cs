@@ -1,0 +1,70 @@
+using System.Text.Json;
+using ILGpuSat.Tools.Cli;
+using ILGpuSat.Training.Runs;
+using Spectre.Console;
+
+namespace ILGpuSat.Tools.Commands;
+
+/// <summary>`ilgpusat train --model deepsum --stage sisr|reg|joint`: DeepSUM's stages (Training/Runs/MisrTrainer) on simulated scenes.</summary>
+public static class MisrTrainCommand
+{
+    public const string ModelName = "deepsum";
+
+    /// <summary>Whether a run folder holds a DeepSUM run (its config.json has a stage).</summary>
+    public static bool IsMisrRun(string runFolder)
+    {
+        string path = Path.Combine(runFolder, MisrTrainer.ConfigName);
+        if (!File.Exists(path)) return false;
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("stage", out _);
+    }
+
+    public static int Start(string? configPath, string? stage, string[]? data, string? init, long? steps, int? batch, string runFolder, string? device)
+    {
+        var config = configPath is null
+            ? new MisrTrainConfig()
+            : JsonSerializer.Deserialize<MisrTrainConfig>(File.ReadAllText(configPath), MisrTrainConfig.JsonOptions)
+              ?? throw new ArgumentException($"{configPath}: empty configuration.");
+        if (stage is not null)
+            config = config with { Stage = Enum.TryParse<MisrStage>(stage, ignoreCase: true, out var s) ? s : throw new ArgumentException($"--stage must be sisr, reg or joint, got '{stage}'.") };
+        if (data is { Length: > 0 }) config = config with { Data = data };
+        if (init is not null) config = config with { Init = init };
+        if (steps is not null) config = config with { Steps = steps.Value };
+        if (batch is not null) config = config with { Batch = batch.Value };
+        config.Validate();
+        return Run(runFolder, device, (backend, report, ct) => MisrTrainer.Start(config, runFolder, backend, report, ct), config.Steps);
+    }
+
+    public static int Resume(string runFolder, string? device) =>
+        Run(runFolder, device, (backend, report, ct) => MisrTrainer.Resume(runFolder, backend, report, ct), null);
+
+    private static int Run(string runFolder, string? device, Func<Kernels.Backend, Action<string>, CancellationToken, long> train, long? total)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+        try
+        {
+            using var backend = CommonOptions.CreateBackend(device ?? "auto");
+            long step = train(backend, line => AnsiConsole.MarkupLine(Markup.Escape(line)), cts.Token);
+            if (cts.IsCancellationRequested)
+            {
+                AnsiConsole.MarkupLine($"stopped at step {step} and checkpointed; continue with [bold]ilgpusat train --resume {Markup.Escape(runFolder)}[/]");
+                return 130;
+            }
+            AnsiConsole.MarkupLine($"done: {step} steps in {Markup.Escape(runFolder)}");
+            return 0;
+        }
+        catch (TrainingDivergedException e)
+        {
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return 2;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}
