@@ -20,6 +20,7 @@ public static class Program
             ModelsCommand.Create(),
             ExportCommand.Create(),
             EnhanceCommand.Create(),
+            MisrCommand.Create(),
             EvalCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.

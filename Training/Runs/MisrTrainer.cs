@@ -385,6 +385,7 @@ public sealed class MisrTrainer : IDisposable
         {
             ["ilgpusat.model"] = "deepsum", ["ilgpusat.stage"] = _config.Stage.ToString(), ["step"] = _step.ToString(CultureInfo.InvariantCulture),
             ["ilgpusat.config"] = JsonSerializer.Serialize(_config.Model, MisrTrainConfig.JsonOptions),
+            ["ilgpusat.scale"] = _config.Simulator.Scale.ToString(CultureInfo.InvariantCulture),
         };
         Engine.IO.SafeTensors.Save(path, state, metadata);
     }

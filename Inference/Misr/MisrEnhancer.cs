@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json;
+using ILGpuSat.Engine;
+using ILGpuSat.Engine.IO;
+using ILGpuSat.Imaging.Imagery;
+using ILGpuSat.Imaging.Resampling;
+using ILGpuSat.Kernels;
+using ILGpuSat.Networks.Misr;
+
+namespace ILGpuSat.Inference.Misr;
+
+/// <summary>
+/// Multi-image SR with a trained DeepSUM: a scene's clearest <see cref="DeepSumConfig.Frames"/> looks (the clearest
+/// first, as in training), bicubic x Scale, standardised with the model's constants, masks nearest-upsampled; the
+/// network in eval mode without gradients; the SR de-standardised to [0, 1]. The model file is what
+/// <c>ilgpusat train --model deepsum</c> checkpoints: the DeepSUM state dict with its config and scale in the metadata.
+/// The whole scene runs at once (a 128 x 128 PROBA-V scene needs a few GB on the CPU); tiling is not done yet.
+/// </summary>
+public sealed class MisrEnhancer : IDisposable
+{
+    private readonly DeepSum _net;
+
+    private MisrEnhancer(DeepSum net, int scale)
+    {
+        _net = net;
+        Scale = scale;
+        _net.Eval();
+    }
+
+    public DeepSumConfig Config => _net.Config;
+
+    public int Scale { get; }
+
+    public static MisrEnhancer Load(string path, Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(backend);
+        var (arrays, metadata) = SafeTensors.Read(path);
+        if (!metadata.TryGetValue("ilgpusat.model", out var model) || model != "deepsum")
+            throw new InvalidDataException($"{path}: not a DeepSUM weights file (its metadata names model '{model ?? "none"}'; train one with ilgpusat train --model deepsum).");
+        DeepSumConfig config;
+        int scale;
+        try
+        {
+            config = JsonSerializer.Deserialize<DeepSumConfig>(metadata["ilgpusat.config"], new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase })
+                     ?? throw new JsonException("empty");
+            config.Validate();
+            scale = int.Parse(metadata["ilgpusat.scale"], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: the DeepSUM config or scale in its metadata is unreadable: {e.Message}", e);
+        }
+        var net = new DeepSum(backend, 0, config);
+        try
+        {
+            var own = net.StateDict();
+            var state = arrays.Where(a => own.ContainsKey(a.Name)).ToDictionary(a => a.Name, a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());
+            try { net.LoadStateDict(state, strict: true); }
+            finally { foreach (var t in state.Values) t.Dispose(); }
+        }
+        catch (ArgumentException e)
+        {
+            net.Dispose();
+            throw new InvalidDataException($"{path}: the weights do not fit DeepSUM with its config: {e.Message}", e);
+        }
+        return new MisrEnhancer(net, scale);
+    }
+
+    /// <summary>The SR image of a scene (LrWidth x Scale by LrHeight x Scale, [0, 1]).</summary>
+    public float[] SuperResolve(ProbaVScene scene)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        int t = Config.Frames;
+        if (scene.Frames.Count < t)
+            throw new ArgumentException($"{scene.Folder}: {scene.Frames.Count} looks; DeepSUM fuses {t} (give a scene with at least {t}).");
+        int lw = scene.LrWidth, lh = scene.LrHeight, w = lw * Scale, h = lh * Scale, hw = w * h;
+        var looks = scene.ByClearPixels().Take(t).ToList();
+        var frames = new float[(long)t * hw];
+        var masks = new float[frames.Length];
+        for (int k = 0; k < t; k++)
+        {
+            var up = Resampler.Bicubic(looks[k].Pixels, lw, lh, w, h);
+            for (int p = 0; p < hw; p++)
+            {
+                frames[(long)k * hw + p] = (up[p] - Config.Mean) / Config.Std;
+                masks[(long)k * hw + p] = looks[k].Clear[(p / w / Scale) * lw + p % w / Scale] ? 1f : 0f;
+            }
+        }
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var backend = _net.Parameters().First().Backend;
+        var sr = _net.Forward(Tensor.FromArray(frames, [1, t, 1, h, w], backend), Tensor.FromArray(masks, [1, t, 1, h, w], backend)).Sr.ToArray();
+        for (int i = 0; i < sr.Length; i++) sr[i] = Math.Clamp(sr[i] * Config.Std + Config.Mean, 0f, 1f);
+        return sr;
+    }
+
+    public void Dispose() => _net.Dispose();
+}
