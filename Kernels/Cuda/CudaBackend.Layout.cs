@@ -51,75 +51,40 @@ public sealed partial class CudaBackend
         }
     }
 
-    public override void UpsampleBilinear(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y)
-    {
-        const string op = "upsample_bilinear";
-        using var _ = Profile(op, 11.0 * planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
-        var (vx, vy) = Resample(op, x, y, planes, inH, inW, outH, outW);
-        var k = Cached(ref _bilinear, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleBilinear));
-        float sh = (float)inH / outH, sw = (float)inW / outW;
-        int inPlane = inH * inW, outPlane = outH * outW;
-        foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
-        {
-            int total = count * outPlane;
-            var (e, s) = GridStride(total);
-            var px = vx.SubView((long)first * inPlane, (long)count * inPlane);
-            var py = vy.SubView((long)first * outPlane, total);
-            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, px, inH, inW, outH, outW, sh, sw, py));
-        }
-    }
+    public override void UpsampleBilinear(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y) =>
+        ResampleOp("upsample_bilinear", ref _bilinear, LayoutKernels.UpsampleBilinear, forward: true, 11.0, x, y, planes, inH, inW, outH, outW);
 
-    public override void UpsampleBilinearBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx)
-    {
-        const string op = "upsample_bilinear_backward";
-        using var _ = Profile(op, 11.0 * planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
-        var (vdx, vdy) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
-        var k = Cached(ref _bilinearBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleBilinearBackward));
-        float sh = (float)inH / outH, sw = (float)inW / outW;
-        int inPlane = inH * inW, outPlane = outH * outW;
-        foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
-        {
-            int total = count * inPlane;
-            var (e, s) = GridStride(total);
-            var pdy = vdy.SubView((long)first * outPlane, (long)count * outPlane);
-            var pdx = vdx.SubView((long)first * inPlane, total);
-            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, pdy, inH, inW, outH, outW, sh, sw, pdx));
-        }
-    }
+    public override void UpsampleBilinearBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx) =>
+        ResampleOp("upsample_bilinear_backward", ref _bilinearBackward, LayoutKernels.UpsampleBilinearBackward, forward: false, 11.0, dx, dy, planes, inH, inW, outH, outW);
 
-    public override void UpsampleNearest(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y)
-    {
-        const string op = "upsample_nearest";
-        using var _ = Profile(op, 0, 8.0 * planes * outH * outW);
-        var (vx, vy) = Resample(op, x, y, planes, inH, inW, outH, outW);
-        var k = Cached(ref _nearest, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleNearest));
-        float sh = (float)inH / outH, sw = (float)inW / outW;
-        int inPlane = inH * inW, outPlane = outH * outW;
-        foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
-        {
-            int total = count * outPlane;
-            var (e, s) = GridStride(total);
-            var px = vx.SubView((long)first * inPlane, (long)count * inPlane);
-            var py = vy.SubView((long)first * outPlane, total);
-            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, px, inH, inW, outH, outW, sh, sw, py));
-        }
-    }
+    public override void UpsampleNearest(DeviceBuffer x, int planes, int inH, int inW, int outH, int outW, DeviceBuffer y) =>
+        ResampleOp("upsample_nearest", ref _nearest, LayoutKernels.UpsampleNearest, forward: true, 0, x, y, planes, inH, inW, outH, outW);
 
-    public override void UpsampleNearestBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx)
+    public override void UpsampleNearestBackward(DeviceBuffer dy, int planes, int inH, int inW, int outH, int outW, DeviceBuffer dx) =>
+        ResampleOp("upsample_nearest_backward", ref _nearestBackward, LayoutKernels.UpsampleNearestBackward, forward: false, 1.0, dx, dy, planes, inH, inW, outH, outW);
+
+    /// <summary>
+    /// One resize kernel over whole planes per launch: <paramref name="forward"/> kernels write the output (large)
+    /// side from the input (small) side, backward ones the input-gradient side from the output gradient.
+    /// <paramref name="small"/> is always the input-sized buffer and <paramref name="large"/> the output-sized one.
+    /// </summary>
+    private void ResampleOp(string op, ref Action<AcceleratorStream, Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>? slot,
+        Action<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>> kernel, bool forward, double flopsPerOutput,
+        DeviceBuffer small, DeviceBuffer large, int planes, int inH, int inW, int outH, int outW)
     {
-        const string op = "upsample_nearest_backward";
-        using var _ = Profile(op, planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
-        var (vdx, vdy) = Resample(op, dx, dy, planes, inH, inW, outH, outW);
-        var k = Cached(ref _nearestBackward, a => a.LoadAutoGroupedKernel<Index1D, int, int, ArrayView<float>, int, int, int, int, float, float, ArrayView<float>>(LayoutKernels.UpsampleNearestBackward));
+        using var _ = Profile(op, flopsPerOutput * planes * outH * outW, 4.0 * planes * (inH * inW + outH * outW));
+        var (vs, vl) = Resample(op, small, large, planes, inH, inW, outH, outW);
+        var k = Cached(ref slot, a => a.LoadAutoGroupedKernel(kernel));
         float sh = (float)inH / outH, sw = (float)inW / outW;
         int inPlane = inH * inW, outPlane = outH * outW;
         foreach (var (first, count) in ItemGroups(op, "plane", planes, Math.Max(inPlane, outPlane)))
         {
-            int total = count * inPlane;
+            var ps = vs.SubView((long)first * inPlane, (long)count * inPlane);
+            var pl = vl.SubView((long)first * outPlane, (long)count * outPlane);
+            int total = count * (forward ? outPlane : inPlane);
             var (e, s) = GridStride(total);
-            var pdy = vdy.SubView((long)first * outPlane, (long)count * outPlane);
-            var pdx = vdx.SubView((long)first * inPlane, total);
-            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, pdy, inH, inW, outH, outW, sh, sw, pdx));
+            // Forward kernels read the small side and write the large one; backward kernels the other way round.
+            Launch(op, (planes, inH, inW, outH, outW), () => k(Stream, e, total, s, forward ? ps : pl, inH, inW, outH, outW, sh, sw, forward ? pl : ps));
         }
     }
 
