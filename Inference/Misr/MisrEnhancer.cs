@@ -19,13 +19,23 @@ namespace ILGpuSat.Inference.Misr;
 public sealed class MisrEnhancer : IDisposable
 {
     private readonly DeepSum _net;
+    private readonly SisrPretrainer? _single;
 
-    private MisrEnhancer(DeepSum net, int scale)
+    private MisrEnhancer(DeepSum net, int scale, SisrPretrainer? single, IReadOnlyDictionary<string, string> metadata)
     {
         _net = net;
+        _single = single;
         Scale = scale;
+        Metadata = metadata;
         _net.Eval();
+        _single?.Eval();
     }
+
+    /// <summary>A SISRNet-stage checkpoint: single-image SR of the clearest look (the table's single-image row).</summary>
+    public bool IsSingleImage => _single is not null;
+
+    /// <summary>The file's metadata (stage, step, the simulator it was trained on).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
 
     public DeepSumConfig Config => _net.Config;
 
@@ -52,19 +62,29 @@ public sealed class MisrEnhancer : IDisposable
             throw new InvalidDataException($"{path}: the DeepSUM config or scale in its metadata is unreadable: {e.Message}", e);
         }
         var net = new DeepSum(backend, 0, config);
+        SisrPretrainer? single = null;
+        bool singleStage = metadata.TryGetValue("ilgpusat.stage", out var stage) && stage == "Sisr";
         try
         {
             var own = net.StateDict();
             var state = arrays.Where(a => own.ContainsKey(a.Name)).ToDictionary(a => a.Name, a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());
             try { net.LoadStateDict(state, strict: true); }
             finally { foreach (var t in state.Values) t.Dispose(); }
+            if (singleStage)
+            {
+                single = new SisrPretrainer(net.Sisr, backend, new Random(0), config);
+                var head = arrays.Where(a => a.Name.StartsWith("head.", StringComparison.Ordinal))
+                                 .ToDictionary(a => a.Name["head.".Length..], a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());
+                try { single.Head.LoadStateDict(head, strict: true); }
+                finally { foreach (var t in head.Values) t.Dispose(); }
+            }
         }
         catch (ArgumentException e)
         {
             net.Dispose();
             throw new InvalidDataException($"{path}: the weights do not fit DeepSUM with its config: {e.Message}", e);
         }
-        return new MisrEnhancer(net, scale);
+        return new MisrEnhancer(net, scale, single, metadata);
     }
 
     /// <summary>The SR image of a scene (LrWidth x Scale by LrHeight x Scale, [0, 1]).</summary>
@@ -90,10 +110,16 @@ public sealed class MisrEnhancer : IDisposable
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         var backend = _net.Parameters().First().Backend;
-        var sr = _net.Forward(Tensor.FromArray(frames, [1, t, 1, h, w], backend), Tensor.FromArray(masks, [1, t, 1, h, w], backend)).Sr.ToArray();
+        var sr = _single is not null
+            ? _single.Forward(Tensor.FromArray(frames.AsSpan(0, hw).ToArray(), [1, 1, h, w], backend)).ToArray()
+            : _net.Forward(Tensor.FromArray(frames, [1, t, 1, h, w], backend), Tensor.FromArray(masks, [1, t, 1, h, w], backend)).Sr.ToArray();
         for (int i = 0; i < sr.Length; i++) sr[i] = Math.Clamp(sr[i] * Config.Std + Config.Mean, 0f, 1f);
         return sr;
     }
 
-    public void Dispose() => _net.Dispose();
+    public void Dispose()
+    {
+        _single?.Head.Dispose();
+        _net.Dispose();
+    }
 }

@@ -20,7 +20,7 @@ namespace ILGpuSat.Training.Runs;
 [JsonConverter(typeof(JsonStringEnumConverter<MisrStage>))]
 public enum MisrStage
 {
-    /// <summary>SISRNet alone with a one-channel head, the shift-searching loss on each frame.</summary>
+    /// <summary>SISRNet alone with a one-channel head, the shift-searching loss on each frame (over pixels clear in the HR and in that frame).</summary>
     Sisr,
     /// <summary>RegNet on frozen SISRNet features: cross-entropy against the ideal filter (a delta at the true shift).</summary>
     Reg,
@@ -254,11 +254,13 @@ public sealed class MisrTrainer : IDisposable
                 var sr = _pretrainer!.Forward(F.Reshape(frames, n * t, 1, side, side));
                 var hr = new float[(long)n * t * hw];
                 var clear = new bool[hr.Length];
+                // Each frame is scored where the HR is clear and the frame itself is (its own clouds cannot be seen through).
                 for (int i = 0; i < n; i++)
                     for (int k = 0; k < t; k++)
                     {
                         Array.Copy(b.HighRes, i * hw, hr, (i * t + k) * hw, hw);
-                        Array.Copy(b.Status, i * hw, clear, (i * t + k) * hw, hw);
+                        for (int p = 0; p < hw; p++)
+                            clear[(i * t + k) * hw + p] = b.Status[i * hw + p] && b.Masks[((long)i * t + k) * hw + p] > 0.5f;
                     }
                 return ShiftedClearMse.Compute(sr, hr, clear).Loss;
             }
@@ -386,6 +388,7 @@ public sealed class MisrTrainer : IDisposable
             ["ilgpusat.model"] = "deepsum", ["ilgpusat.stage"] = _config.Stage.ToString(), ["step"] = _step.ToString(CultureInfo.InvariantCulture),
             ["ilgpusat.config"] = JsonSerializer.Serialize(_config.Model, MisrTrainConfig.JsonOptions),
             ["ilgpusat.scale"] = _config.Simulator.Scale.ToString(CultureInfo.InvariantCulture),
+            ["ilgpusat.simulator"] = JsonSerializer.Serialize(_config.Simulator, MisrTrainConfig.JsonOptions),
         };
         Engine.IO.SafeTensors.Save(path, state, metadata);
     }

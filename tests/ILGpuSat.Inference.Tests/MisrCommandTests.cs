@@ -31,13 +31,13 @@ public sealed class MisrCommandTests
             ["ilgpusat.config"] = JsonSerializer.Serialize(Tiny, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase }),
         });
         WriteScene("imgset0001", looks: 4);
-        WriteScene("imgset0002", looks: 2); // too few looks for 3 frames
+        WriteScene("imgset0002", looks: 2, hr: false); // too few looks for 3 frames, and a test scene (no HR)
     }
 
     [OneTimeTearDown]
     public void TearDown() => Directory.Delete(_folder, recursive: true);
 
-    private void WriteScene(string name, int looks)
+    private void WriteScene(string name, int looks, bool hr = true)
     {
         string dir = Path.Combine(_folder, "scenes", name);
         Directory.CreateDirectory(dir);
@@ -48,14 +48,20 @@ public sealed class MisrCommandTests
             ImageWriter.Write(Path.Combine(dir, $"LR{k:D3}.png"), new RasterImage(8, 8, [look]), new WriteOptions { BitDepth = 16 });
             ImageWriter.Write(Path.Combine(dir, $"QM{k:D3}.png"), new RasterImage(8, 8, [Enumerable.Range(0, 64).Select(i => i % (k + 3) == 0 ? 0f : 1f).ToArray()]));
         }
+        if (!hr) return;
+        var truth = Enumerable.Range(0, 24 * 24).Select(i => (float)((3000 + 4000 * Math.Sin(i % 24 * 0.1)) / 65535)).ToArray();
+        ImageWriter.Write(Path.Combine(dir, "HR.png"), new RasterImage(24, 24, [truth]), new WriteOptions { BitDepth = 16 });
+        ImageWriter.Write(Path.Combine(dir, "SM.png"), new RasterImage(24, 24, [Enumerable.Repeat(1f, 24 * 24).ToArray()]));
     }
 
-    private (int Code, string Output) Cli(params string[] args)
+    private (int Code, string Output) Cli(params string[] args) => Raw([.. args, "--model", _model]);
+
+    private static (int Code, string Output) Raw(params string[] args)
     {
         var writer = new StringWriter();
         var previous = AnsiConsole.Console;
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        try { return (Tools.Program.Main([.. args, "--model", _model, "--device", "cpu"]), writer.ToString()); }
+        try { return (Tools.Program.Main([.. args, "--device", "cpu"]), writer.ToString()); }
         finally { AnsiConsole.Console = previous; }
     }
 
@@ -92,5 +98,23 @@ public sealed class MisrCommandTests
         var saved = TestModels.Save(_folder, "srcnn", new ILGpuSat.Networks.SrcnnConfig(Width: 0.125));
         var bad = Assert.Throws<InvalidDataException>(() => MisrEnhancer.Load(saved, backend));
         Assert.That(bad!.Message, Does.Contain("not a DeepSUM weights file"));
+    }
+
+    [Test]
+    public void EvalMisrTabulatesTheBaselinesAndTheModelPerScene()
+    {
+        string output = Path.Combine(_folder, "eval");
+        File.WriteAllLines(Path.Combine(_folder, "scenes", "norm.csv"), ["imgset0001 30.5", "imgset0002 31.0"]);
+        var (code, text) = Raw("eval", "--misr", Path.Combine(_folder, "scenes"), "--models", _model, "--out", output);
+        Assert.That(code, Is.EqualTo(0), text);
+        var summary = File.ReadAllLines(Path.Combine(output, "misr_summary.md"));
+        Assert.That(summary[0], Does.Contain("(1 scene)"), "only imgset0001 has an HR");
+        Assert.That(summary.Skip(2).Select(l => l.Split('|')[1].Trim()), Is.EqualTo(new[] { "bicubic (clearest look)", "challenge baseline", "DeepSUM" }));
+        var rows = File.ReadAllLines(Path.Combine(output, "misr_per_scene.csv"));
+        Assert.That(rows, Has.Length.EqualTo(1 + 3));
+        // Scores use norm.csv's N: the baseline's score is N / its own cPSNR, not 1.
+        var baseline = rows.Single(r => r.StartsWith("imgset0001,\"challenge", StringComparison.Ordinal)).Split(',');
+        double cpsnr = double.Parse(baseline[2], System.Globalization.CultureInfo.InvariantCulture), score = double.Parse(baseline[3], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(score, Is.EqualTo(30.5 / cpsnr).Within(1e-9));
     }
 }
