@@ -36,10 +36,70 @@ public static class TrainBenchCommand
         return cmd;
     }
 
+    // DeepSUM (multi-image): its own step (Tools/Bench/MisrTrainBenchmark.cs) beside pytorch_deepsum_train.py's.
+    private static int RunDeepSum(string? configJson, string device, int batch, int size, int steps, int warmup, string? jsonPath, bool noTorch)
+    {
+        var jsonOptions = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+        var config = configJson is null ? new Networks.Misr.DeepSumConfig()
+            : JsonSerializer.Deserialize<Networks.Misr.DeepSumConfig>(configJson, jsonOptions) ?? throw new UserError("--config: empty DeepSUM config.");
+        config.Validate();
+        using var backend = CommonOptions.CreateBackend(device);
+        string cfg = JsonSerializer.Serialize(config, jsonOptions);
+        AnsiConsole.MarkupLine($"[bold]bench train[/] deepsum {Markup.Escape(cfg)} on [green]{Markup.Escape(backend.Name)}[/] ({Markup.Escape(PyTorchReference.DotNetIsa)}), batch {batch}, {config.Frames} frames of {size}x{size}");
+        MisrTrainBenchResult ours = null!;
+        AnsiConsole.Status().Start("timing", ctx => ours = MisrTrainBenchmark.Run(backend, config, batch, size, warmup, steps, s => ctx.Status(Markup.Escape(s))));
+        JsonDocument? torch = null;
+        string? why = null;
+        bool cuda = backend.Name.StartsWith("cuda", StringComparison.Ordinal);
+        if (!noTorch)
+        {
+            var args = new List<string> { "--config", cfg, "--batch", Str(batch), "--size", Str(size), "--steps", Str(steps), "--warmup", Str(warmup), "--device", cuda ? "cuda" : "cpu" };
+            if (!cuda) args.AddRange(["--threads", Str(Environment.ProcessorCount)]);
+            AnsiConsole.Status().Start("timing PyTorch", _ => torch = PyTorchScript.TryRun("pytorch_deepsum_train.py", args, cuda ? "cuda" : "cpu", out why));
+            if (torch is null) AnsiConsole.MarkupLine($"[yellow]no PyTorch reference:[/] {Markup.Escape(why ?? "?")}");
+        }
+        var t = torch?.RootElement;
+        double? T(string key) => t is { } e && e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("phase").AddColumn(new TableColumn("ours ms").RightAligned());
+        if (t is not null)
+        {
+            table.AddColumn(new TableColumn($"PyTorch {Markup.Escape(t.Value.GetProperty("torch").GetString() ?? "?")} ms").RightAligned());
+            table.AddColumn(new TableColumn("PyTorch / ours").RightAligned());
+        }
+        foreach (var (name, ms, key) in new[] { ("forward + loss", ours.ForwardMs, "forward_ms"), ("backward", ours.BackwardMs, "backward_ms"),
+                                                ("optimizer", ours.OptimizerMs, "optimizer_ms"), ("step", ours.StepMs, "step_ms") })
+        {
+            var cells = new List<string> { name, Fmt(ms) };
+            if (t is not null) { cells.Add(T(key) is { } x ? Fmt(x) : "-"); cells.Add(Ratio(T(key), ms)); }
+            table.AddRow(cells.ToArray());
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"parameters {ours.Parameters:N0}; peak (process RSS growth or pool) ours {Mb(ours.PeakBytes)}" +
+                               (t is not null ? $", PyTorch {Mb((long?)T("peak_bytes"))}" : "") + $"; live tensors at peak {Mb(ours.PeakLiveBytes)}");
+        if (jsonPath is not null)
+        {
+            var doc = new Dictionary<string, object?>
+            {
+                ["model"] = "deepsum", ["config"] = JsonDocument.Parse(cfg).RootElement, ["batch"] = batch, ["size"] = size, ["device"] = backend.Name,
+                ["isa"] = cuda ? null : PyTorchReference.DotNetIsa, ["parameters"] = ours.Parameters, ["step_ms"] = ours.StepMs,
+                ["forward_ms"] = ours.ForwardMs, ["backward_ms"] = ours.BackwardMs, ["optimizer_ms"] = ours.OptimizerMs,
+                ["peak_bytes"] = ours.PeakBytes, ["peak_live_bytes"] = ours.PeakLiveBytes,
+                ["pytorch_step_ms"] = T("step_ms"), ["pytorch_forward_ms"] = T("forward_ms"), ["pytorch_backward_ms"] = T("backward_ms"),
+                ["pytorch_optimizer_ms"] = T("optimizer_ms"), ["pytorch_peak_bytes"] = T("peak_bytes") is { } pb ? (long)pb : null,
+                ["pytorch_unavailable"] = torch is null && !noTorch ? why : null,
+            };
+            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(jsonPath)}");
+        }
+        torch?.Dispose();
+        return 0;
+    }
+
     private static int Run(string modelName, string? configJson, double? width, string device, int batch, int size, int steps, int warmup,
         string? jsonPath, bool noTorch)
     {
         if (batch <= 0 || steps <= 0 || warmup < 0) throw new UserError("--batch and --steps must be positive and --warmup non-negative.");
+        if (modelName == MisrTrainCommand.ModelName) return RunDeepSum(configJson, device, batch, size, steps, warmup, jsonPath, noTorch);
         var config = ModelConfigOptions.Resolve(modelName, configJson, width);
         using var backend = CommonOptions.CreateBackend(device);
         AnsiConsole.MarkupLine($"[bold]bench train[/] {Markup.Escape(modelName)} {Markup.Escape(ModelCatalog.ConfigJson(config))} on [green]{Markup.Escape(backend.Name)}[/] " +
