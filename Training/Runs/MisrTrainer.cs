@@ -206,6 +206,7 @@ public sealed class MisrTrainer : IDisposable
     private long Run(Action<string>? report, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
+        long clockStep = _step; // a resumed run's rate counts its own steps only
         while (_step < _config.Steps && !ct.IsCancellationRequested)
         {
             var batch = _train.Batch(_step, _config.Batch);
@@ -217,7 +218,7 @@ public sealed class MisrTrainer : IDisposable
             if (_step % _config.LogInterval == 0 || _step == _config.Steps)
             {
                 _metrics.Append([_step, _sum / _summed]);
-                report?.Invoke($"step {_step}/{_config.Steps}  loss {_sum / _summed:G4}  {_config.Batch * _step / clock.Elapsed.TotalSeconds:F2} scenes/s");
+                report?.Invoke($"step {_step}/{_config.Steps}  loss {_sum / _summed:G4}  {_config.Batch * (_step - clockStep) / clock.Elapsed.TotalSeconds:F2} scenes/s");
                 _sum = 0;
                 _summed = 0;
             }
