@@ -64,12 +64,6 @@ public static class MisrTrainBenchmark
         long? hwm = ProcessMemory.PeakResidentBytes();
         long? peak = backend is CudaBackend cuda ? cuda.PooledBytes : peakReset && hwm is not null && before is not null ? Math.Max(0, hwm.Value - before.Value) : null;
         var step = fw.Zip(bw, (a, c) => a + c).Zip(opt, (a, c) => a + c);
-        return new MisrTrainBenchResult(Median(step), Median(fw), Median(bw), Median(opt), net.Parameters().Sum(p => p.Length), backend.PeakBytesInUse, peak, loss);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var a = values.OrderBy(v => v).ToArray();
-        return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : 0.5 * (a[a.Length / 2 - 1] + a[a.Length / 2]);
+        return new MisrTrainBenchResult(TrainBenchmark.Median(step), TrainBenchmark.Median(fw), TrainBenchmark.Median(bw), TrainBenchmark.Median(opt), net.Parameters().Sum(p => p.Length), backend.PeakBytesInUse, peak, loss);
     }
 }

@@ -54,7 +54,7 @@ public static class TrainBenchmark
                                     Median(times.Select(t => t.StepMs)), median, peak, kind, backend.PeakBytesInUse, loss);
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var a = values.OrderBy(v => v).ToArray();
         if (a.Length == 0) return double.NaN;
