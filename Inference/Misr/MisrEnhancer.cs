@@ -15,6 +15,7 @@ namespace ILGpuSat.Inference.Misr;
 /// network in eval mode without gradients; the SR de-standardised to [0, 1]. The model file is what
 /// <c>ilgpusat train --model deepsum</c> checkpoints: the DeepSUM state dict with its config and scale in the metadata.
 /// The whole scene runs at once (a 128 x 128 PROBA-V scene needs a few GB on the CPU); tiling is not done yet.
+/// <see cref="LoadDefault"/> loads the bundled model.
 /// </summary>
 public sealed class MisrEnhancer : IDisposable
 {
@@ -40,6 +41,27 @@ public sealed class MisrEnhancer : IDisposable
     public DeepSumConfig Config => _net.Config;
 
     public int Scale { get; }
+
+    /// <summary>The embedded resource of the bundled DeepSUM (Inference/DefaultModel/deepsum.safetensors).</summary>
+    public const string DefaultModelResource = "ILGpuSat.Inference.DefaultModel.deepsum.safetensors";
+
+    /// <summary>Loads the DeepSUM bundled in this assembly (docs/misr.md says how it was trained).</summary>
+    public static MisrEnhancer LoadDefault(Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        using var resource = typeof(MisrEnhancer).Assembly.GetManifestResourceStream(DefaultModelResource)
+            ?? throw new InvalidOperationException($"this build of ILGpuSat.Inference has no bundled DeepSUM (resource '{DefaultModelResource}'); pass a model file (--model).");
+        string temp = Path.Combine(Path.GetTempPath(), $"ilgpusat-deepsum-{Environment.ProcessId}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var file = File.Create(temp)) resource.CopyTo(file);
+            return Load(temp, backend);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
 
     public static MisrEnhancer Load(string path, Backend backend)
     {

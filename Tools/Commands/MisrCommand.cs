@@ -19,14 +19,14 @@ public static class MisrCommand
     {
         var scenes = new Argument<string[]>("SCENE") { Description = "PROBA-V scene folders (imgsetXXXX with LR000.png, QM000.png, ...), or folders of them", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--output", "-o") { Description = "output folder (NAME.png per scene, 16-bit)", Required = true };
-        var model = new Option<string>("--model") { Description = "DeepSUM weights (ilgpusat train --model deepsum)", Required = true };
+        var model = new Option<string?>("--model") { Description = "DeepSUM weights (ilgpusat train --model deepsum); default: the bundled DeepSUM (x3)" };
         var device = CommonOptions.Device();
         var overwrite = new Option<bool>("--overwrite") { Description = "replace existing outputs (default: keep them and skip the scene)" };
         var cmd = new Command("misr", "Multi-image super-resolution of unregistered frames (DeepSUM) for scenes in the PROBA-V layout")
         {
             scenes, output, model, device, overwrite,
         };
-        cmd.SetAction(pr => Run(pr.GetValue(scenes)!, pr.GetValue(output)!, pr.GetValue(model)!, pr.GetValue(device)!, pr.GetValue(overwrite)));
+        cmd.SetAction(pr => Run(pr.GetValue(scenes)!, pr.GetValue(output)!, pr.GetValue(model), pr.GetValue(device)!, pr.GetValue(overwrite)));
         return cmd;
     }
 
@@ -39,11 +39,11 @@ public static class MisrCommand
         return inner.Count > 0 ? inner : [input]; // the scene reader names what is missing
     }
 
-    private static int Run(string[] inputs, string output, string modelPath, string device, bool overwrite)
+    private static int Run(string[] inputs, string output, string? modelPath, string device, bool overwrite)
     {
         var folders = inputs.SelectMany(SceneFolders).ToList();
         using var backend = CommonOptions.CreateBackend(device);
-        using var enhancer = MisrEnhancer.Load(modelPath, backend);
+        using var enhancer = modelPath is null ? MisrEnhancer.LoadDefault(backend) : MisrEnhancer.Load(modelPath, backend);
         Directory.CreateDirectory(output);
         int failed = 0, done = 0, kept = 0;
         var clock = Stopwatch.StartNew();

@@ -21,16 +21,15 @@ public static class MisrEvalCommand
     public static int Run(string data, string[] modelPaths, string output, string device, int simulate, int seed)
     {
         if (!Directory.Exists(data)) throw new UserError($"--misr {data}: no such folder.");
-        if (modelPaths.Length == 0 || modelPaths.Contains(EvalCommand.DefaultModelWord))
-            throw new UserError("--misr needs --models with DeepSUM weights files (no DeepSUM model is bundled yet).");
+        if (modelPaths.Length == 0) throw new UserError("--misr needs --models: DeepSUM weights files and/or the word 'default' (the bundled DeepSUM).");
         using var backend = CommonOptions.CreateBackend(device);
         var models = new List<(string, MisrEnhancer)>();
         try
         {
             foreach (var path in modelPaths)
             {
-                if (!File.Exists(path)) throw new UserError($"--models {path}: no such file.");
-                var m = MisrEnhancer.Load(path, backend);
+                if (path != EvalCommand.DefaultModelWord && !File.Exists(path)) throw new UserError($"--models {path}: no such file.");
+                var m = path == EvalCommand.DefaultModelWord ? MisrEnhancer.LoadDefault(backend) : MisrEnhancer.Load(path, backend);
                 string name = m.IsSingleImage ? "single-image SR (SISRNet, clearest look)" : m.Config.UseRegNet ? "DeepSUM" : "DeepSUM without RegNet";
                 if (models.Any(x => x.Item1 == name)) name += $" ({Path.GetFileNameWithoutExtension(path)})";
                 models.Add((name, m));

@@ -117,4 +117,20 @@ public sealed class MisrCommandTests
         double cpsnr = double.Parse(baseline[2], System.Globalization.CultureInfo.InvariantCulture), score = double.Parse(baseline[3], System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(score, Is.EqualTo(30.5 / cpsnr).Within(1e-9));
     }
+
+    [Test]
+    public void TheBundledDeepSumLoadsAndFusesNineLooks()
+    {
+        using var backend = new CpuBackend();
+        using var enhancer = MisrEnhancer.LoadDefault(backend);
+        Assert.That((enhancer.Scale, enhancer.Config.Frames, enhancer.Config.UseRegNet, enhancer.IsSingleImage), Is.EqualTo((3, 9, true, false)));
+        Assert.That(enhancer.Metadata["ilgpusat.stage"], Is.EqualTo("Joint"));
+        var rng = new Random(3);
+        var frames = Enumerable.Range(0, 9).Select(k => new ProbaVFrame($"LR{k:D3}",
+            Enumerable.Range(0, 100).Select(i => (float)(0.4 + 0.2 * Math.Sin(i * 0.7 + k * 0.1) + 0.01 * rng.NextDouble())).ToArray(),
+            Enumerable.Repeat(true, 100).ToArray())).ToList();
+        var sr = enhancer.SuperResolve(ProbaVScene.Create("tiny", 10, 10, frames));
+        Assert.That(sr, Has.Length.EqualTo(30 * 30));
+        Assert.That(sr.All(v => v is > 0f and < 1f), Is.True);
+    }
 }
