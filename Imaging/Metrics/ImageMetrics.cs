@@ -1,3 +1,4 @@
+using ILGpuSat.Imaging.Resampling;
 namespace ILGpuSat.Imaging.Metrics;
 
 /// <summary>
@@ -89,8 +90,10 @@ public static class ImageMetrics
         var y = Crop(test, width, border, w, h);
         var xx = new double[x.Length]; var yy = new double[x.Length]; var xy = new double[x.Length];
         for (int i = 0; i < x.Length; i++) { xx[i] = x[i] * x[i]; yy[i] = y[i] * y[i]; xy[i] = x[i] * y[i]; }
-        var k = GaussianKernel(SsimSigma, SsimRadius);
-        double[] ux = Blur(x, w, h, k), uy = Blur(y, w, h, k), uxx = Blur(xx, w, h, k), uyy = Blur(yy, w, h, k), uxy = Blur(xy, w, h, k);
+        // Replicated edges: the band they affect is excluded from the SSIM mean anyway.
+        var k = GaussianFilter.Kernel(SsimSigma, SsimRadius);
+        double[] ux = GaussianFilter.Blur(x, w, h, k), uy = GaussianFilter.Blur(y, w, h, k), uxx = GaussianFilter.Blur(xx, w, h, k),
+                 uyy = GaussianFilter.Blur(yy, w, h, k), uxy = GaussianFilter.Blur(xy, w, h, k);
         double c1 = Math.Pow(SsimK1 * dataRange, 2), c2 = Math.Pow(SsimK2 * dataRange, 2);
         double sum = 0;
         int r = SsimRadius;
@@ -122,43 +125,6 @@ public static class ImageMetrics
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) r[y * w + x] = a[(y + border) * width + x + border];
         return r;
-    }
-
-    static double[] GaussianKernel(double sigma, int radius)
-    {
-        var k = new double[2 * radius + 1];
-        double s = 0;
-        for (int i = -radius; i <= radius; i++) s += k[i + radius] = Math.Exp(-0.5 * i * i / (sigma * sigma));
-        for (int i = 0; i < k.Length; i++) k[i] /= s;
-        return k;
-    }
-
-    /// <summary>Separable Gaussian with replicated edges (scipy mode 'nearest', skimage's default); the edge band
-    /// it affects is excluded from the SSIM mean anyway.</summary>
-    static double[] Blur(double[] a, int w, int h, double[] k)
-    {
-        int r = k.Length / 2;
-        var tmp = new double[a.Length];
-        var dst = new double[a.Length];
-        Parallel.For(0, h, y =>
-        {
-            for (int x = 0; x < w; x++)
-            {
-                double s = 0;
-                for (int t = -r; t <= r; t++) s += k[t + r] * a[y * w + Math.Clamp(x + t, 0, w - 1)];
-                tmp[y * w + x] = s;
-            }
-        });
-        Parallel.For(0, h, y =>
-        {
-            for (int x = 0; x < w; x++)
-            {
-                double s = 0;
-                for (int t = -r; t <= r; t++) s += k[t + r] * tmp[Math.Clamp(y + t, 0, h - 1) * w + x];
-                dst[y * w + x] = s;
-            }
-        });
-        return dst;
     }
 
     // ---------------------------------------------------------------- helpers

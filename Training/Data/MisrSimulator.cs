@@ -152,28 +152,8 @@ public static class MisrSimulator
     private static float[] GaussianBlur(float[] src, int w, int h, double sigma)
     {
         if (sigma <= 0) return src;
-        int r = (int)Math.Ceiling(3 * sigma);
-        var k = new double[2 * r + 1];
-        for (int i = -r; i <= r; i++) k[i + r] = Math.Exp(-i * i / (2 * sigma * sigma));
-        double norm = k.Sum();
-        for (int i = 0; i < k.Length; i++) k[i] /= norm;
-        var tmp = new float[w * h];
-        var dst = new float[w * h];
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-            {
-                double acc = 0;
-                for (int i = -r; i <= r; i++) acc += k[i + r] * src[y * w + Math.Clamp(x + i, 0, w - 1)];
-                tmp[y * w + x] = (float)acc;
-            }
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-            {
-                double acc = 0;
-                for (int i = -r; i <= r; i++) acc += k[i + r] * tmp[Math.Clamp(y + i, 0, h - 1) * w + x];
-                dst[y * w + x] = (float)acc;
-            }
-        return dst;
+        var blurred = GaussianFilter.Blur(Array.ConvertAll(src, v => (double)v), w, h, GaussianFilter.Kernel(sigma, (int)Math.Ceiling(3 * sigma)));
+        return Array.ConvertAll(blurred, v => (float)v);
     }
 
     // Clouds: white noise on a coarse grid, bicubic-upsampled into smooth blobs, thresholded at the quantile that
