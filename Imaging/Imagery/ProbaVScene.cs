@@ -82,7 +82,10 @@ public sealed partial class ProbaVScene
     public int Scale => HighRes is null ? 0 : HrWidth / LrWidth;
 
     /// <summary>The looks sorted by clear pixels, most first (ties in file order): the order DeepSUM and the baseline use.</summary>
-    public IReadOnlyList<ProbaVFrame> ByClearPixels() => Frames.Select((f, i) => (f, i)).OrderByDescending(t => t.f.ClearCount).ThenBy(t => t.i).Select(t => t.f).ToList();
+    public IReadOnlyList<ProbaVFrame> ByClearPixels() => ClearestOrder().Select(i => Frames[i]).ToList();
+
+    /// <summary>The looks' indices in <see cref="ByClearPixels"/> order (for data that follows the looks, such as known shifts).</summary>
+    public int[] ClearestOrder() => Enumerable.Range(0, Frames.Count).OrderByDescending(i => Frames[i].ClearCount).ThenBy(i => i).ToArray();
 
     /// <summary>
     /// Reads a scene folder. Problems are an <see cref="ImageFormatException"/> naming the file: no LR looks, an LR

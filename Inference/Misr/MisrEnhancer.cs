@@ -5,6 +5,7 @@ using ILGpuSat.Engine.IO;
 using ILGpuSat.Imaging.Imagery;
 using ILGpuSat.Imaging.Resampling;
 using ILGpuSat.Kernels;
+using ILGpuSat.Networks;
 using ILGpuSat.Networks.Misr;
 
 namespace ILGpuSat.Inference.Misr;
@@ -49,18 +50,9 @@ public sealed class MisrEnhancer : IDisposable
     public static MisrEnhancer LoadDefault(Backend backend)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        using var resource = typeof(MisrEnhancer).Assembly.GetManifestResourceStream(DefaultModelResource)
-            ?? throw new InvalidOperationException($"this build of ILGpuSat.Inference has no bundled DeepSUM (resource '{DefaultModelResource}'); pass a model file (--model).");
-        string temp = Path.Combine(Path.GetTempPath(), $"ilgpusat-deepsum-{Environment.ProcessId}-{Guid.NewGuid():N}.safetensors");
-        try
-        {
-            using (var file = File.Create(temp)) resource.CopyTo(file);
-            return Load(temp, backend);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        return EmbeddedModel.Load(DefaultModelResource,
+            $"this build of ILGpuSat.Inference has no bundled DeepSUM (resource '{DefaultModelResource}'); pass a model file (--model).",
+            path => Load(path, backend));
     }
 
     public static MisrEnhancer Load(string path, Backend backend)
@@ -68,16 +60,14 @@ public sealed class MisrEnhancer : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(backend);
         var (arrays, metadata) = SafeTensors.Read(path);
-        if (!metadata.TryGetValue("ilgpusat.model", out var model) || model != "deepsum")
+        if (!metadata.TryGetValue(ModelFile.ModelKey, out var model) || model != DeepSumFile.ModelName)
             throw new InvalidDataException($"{path}: not a DeepSUM weights file (its metadata names model '{model ?? "none"}'; train one with ilgpusat train --model deepsum).");
         DeepSumConfig config;
         int scale;
         try
         {
-            config = JsonSerializer.Deserialize<DeepSumConfig>(metadata["ilgpusat.config"], new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase })
-                     ?? throw new JsonException("empty");
-            config.Validate();
-            scale = int.Parse(metadata["ilgpusat.scale"], CultureInfo.InvariantCulture);
+            config = DeepSumFile.ParseConfig(metadata[ModelFile.ConfigKey]);
+            scale = int.Parse(metadata[DeepSumFile.ScaleKey], CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or ArgumentException)
         {
@@ -85,7 +75,7 @@ public sealed class MisrEnhancer : IDisposable
         }
         var net = new DeepSum(backend, 0, config);
         SisrPretrainer? single = null;
-        bool singleStage = metadata.TryGetValue("ilgpusat.stage", out var stage) && stage == "Sisr";
+        bool singleStage = metadata.TryGetValue(DeepSumFile.StageKey, out var stage) && stage == DeepSumFile.SingleImageStage;
         try
         {
             var own = net.StateDict();
@@ -95,8 +85,8 @@ public sealed class MisrEnhancer : IDisposable
             if (singleStage)
             {
                 single = new SisrPretrainer(net.Sisr, backend, new Random(0), config);
-                var head = arrays.Where(a => a.Name.StartsWith("head.", StringComparison.Ordinal))
-                                 .ToDictionary(a => a.Name["head.".Length..], a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());
+                var head = arrays.Where(a => a.Name.StartsWith(DeepSumFile.HeadPrefix, StringComparison.Ordinal))
+                                 .ToDictionary(a => a.Name[DeepSumFile.HeadPrefix.Length..], a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());
                 try { single.Head.LoadStateDict(head, strict: true); }
                 finally { foreach (var t in head.Values) t.Dispose(); }
             }
@@ -116,19 +106,10 @@ public sealed class MisrEnhancer : IDisposable
         int t = Config.Frames;
         if (scene.Frames.Count < t)
             throw new ArgumentException($"{scene.Folder}: {scene.Frames.Count} looks; DeepSUM fuses {t} (give a scene with at least {t}).");
-        int lw = scene.LrWidth, lh = scene.LrHeight, w = lw * Scale, h = lh * Scale, hw = w * h;
-        var looks = scene.ByClearPixels().Take(t).ToList();
+        int w = scene.LrWidth * Scale, h = scene.LrHeight * Scale, hw = w * h;
         var frames = new float[(long)t * hw];
         var masks = new float[frames.Length];
-        for (int k = 0; k < t; k++)
-        {
-            var up = Resampler.Bicubic(looks[k].Pixels, lw, lh, w, h);
-            for (int p = 0; p < hw; p++)
-            {
-                frames[(long)k * hw + p] = (up[p] - Config.Mean) / Config.Std;
-                masks[(long)k * hw + p] = looks[k].Clear[(p / w / Scale) * lw + p % w / Scale] ? 1f : 0f;
-            }
-        }
+        LookStack.Write(scene.ByClearPixels().Take(t).ToList(), scene.LrWidth, scene.LrHeight, Scale, Config.Mean, Config.Std, frames, masks);
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         var backend = _net.Parameters().First().Backend;

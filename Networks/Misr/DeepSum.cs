@@ -53,8 +53,8 @@ public sealed class DeepSum : Module
         if (!masks.Shape.SequenceEqual(frames.Shape))
             throw new ArgumentException($"deepsum: masks {Tensor.Format(masks.Shape)} must have the frames' shape {Tensor.Format(frames.Shape)}.");
         if (masks.RequiresGrad) throw new ArgumentException("deepsum: masks are data and must not require a gradient.");
-        int n = frames.Size(0), t = frames.Size(1), h = frames.Size(3), w = frames.Size(4), f = Config.Filters;
-        var features = F.Reshape(Sisr.Forward(F.Reshape(frames, n * t, 1, h, w)), n, t, f, h, w);
+        int n = frames.Size(0), t = frames.Size(1), h = frames.Size(3), w = frames.Size(4);
+        var features = Features(frames);
         var bicubic = frames;
         var aligned = masks;
         Tensor? filters = null;
@@ -72,6 +72,13 @@ public sealed class DeepSum : Module
         for (int k = 1; k < t; k++) mean = F.Add(mean, F.Reshape(F.Narrow(bicubic, 1, k, 1), n, 1, h, w));
         mean = F.Mul(mean, 1f / t);
         return new DeepSumOutput(F.Add(Fusion.Forward(features), mean), filters);
+    }
+
+    /// <summary>SISRNet's features [N, T, F, H, W] of frames [N, T, 1, H, W], every frame through the same layers.</summary>
+    public Tensor Features(Tensor frames)
+    {
+        int n = frames.Size(0), t = frames.Size(1), h = frames.Size(3), w = frames.Size(4);
+        return F.Reshape(Sisr.Forward(F.Reshape(frames, n * t, 1, h, w)), n, t, Config.Filters, h, w);
     }
 
     // Frames 1..T-1 of [N, T, C, H, W] filtered by their registration filters; frame 0 unchanged.

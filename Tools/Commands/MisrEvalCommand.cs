@@ -69,7 +69,7 @@ public static class MisrEvalCommand
 
     private static List<ProbaVScene> Simulated(string sources, MisrEnhancer model, int count, int seed)
     {
-        if (!model.Metadata.TryGetValue("ilgpusat.simulator", out var json))
+        if (!model.Metadata.TryGetValue(Networks.Misr.DeepSumFile.SimulatorKey, out var json))
             throw new UserError("--simulate: the first model's metadata does not say which simulator settings it was trained with.");
         var options = JsonSerializer.Deserialize<MisrSimulatorOptions>(json, MisrTrainConfig.JsonOptions)!;
         var (_, heldOut) = MisrBatches.Split(Training.Data.ImageCatalog.ListImageFiles([sources]));

@@ -8,7 +8,7 @@ namespace ILGpuSat.Tools.Commands;
 /// <summary>`ilgpusat train --model deepsum --stage sisr|reg|joint`: DeepSUM's stages (Training/Runs/MisrTrainer) on simulated scenes.</summary>
 public static class MisrTrainCommand
 {
-    public const string ModelName = "deepsum";
+    public const string ModelName = Networks.Misr.DeepSumFile.ModelName;
 
     /// <summary>Whether a run folder holds a DeepSUM run (its config.json has a stage).</summary>
     public static bool IsMisrRun(string runFolder)

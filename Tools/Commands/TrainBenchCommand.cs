@@ -39,12 +39,10 @@ public static class TrainBenchCommand
     // DeepSUM (multi-image): its own step (Tools/Bench/MisrTrainBenchmark.cs) beside pytorch_deepsum_train.py's.
     private static int RunDeepSum(string? configJson, string device, int batch, int size, int steps, int warmup, string? jsonPath, bool noTorch)
     {
-        var jsonOptions = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-        var config = configJson is null ? new Networks.Misr.DeepSumConfig()
-            : JsonSerializer.Deserialize<Networks.Misr.DeepSumConfig>(configJson, jsonOptions) ?? throw new UserError("--config: empty DeepSUM config.");
+        var config = configJson is null ? new Networks.Misr.DeepSumConfig() : Networks.Misr.DeepSumFile.ParseConfig(configJson);
         config.Validate();
         using var backend = CommonOptions.CreateBackend(device);
-        string cfg = JsonSerializer.Serialize(config, jsonOptions);
+        string cfg = Networks.Misr.DeepSumFile.ConfigJson(config);
         AnsiConsole.MarkupLine($"[bold]bench train[/] deepsum {Markup.Escape(cfg)} on [green]{Markup.Escape(backend.Name)}[/] ({Markup.Escape(PyTorchReference.DotNetIsa)}), batch {batch}, {config.Frames} frames of {size}x{size}");
         MisrTrainBenchResult ours = null!;
         AnsiConsole.Status().Start("timing", ctx => ours = MisrTrainBenchmark.Run(backend, config, batch, size, warmup, steps, s => ctx.Status(Markup.Escape(s))));
@@ -80,7 +78,7 @@ public static class TrainBenchCommand
         {
             var doc = new Dictionary<string, object?>
             {
-                ["model"] = "deepsum", ["config"] = JsonDocument.Parse(cfg).RootElement, ["batch"] = batch, ["size"] = size, ["device"] = backend.Name,
+                ["model"] = Networks.Misr.DeepSumFile.ModelName, ["config"] = JsonDocument.Parse(cfg).RootElement, ["batch"] = batch, ["size"] = size, ["device"] = backend.Name,
                 ["isa"] = cuda ? null : PyTorchReference.DotNetIsa, ["parameters"] = ours.Parameters, ["step_ms"] = ours.StepMs,
                 ["forward_ms"] = ours.ForwardMs, ["backward_ms"] = ours.BackwardMs, ["optimizer_ms"] = ours.OptimizerMs,
                 ["peak_bytes"] = ours.PeakBytes, ["peak_live_bytes"] = ours.PeakLiveBytes,

@@ -80,9 +80,13 @@ public sealed class MisrBatches
         return MisrSimulator.Simulate(crop, side, side, _options, Seeds.Derive(_seed, "misr-scene", batch, index), $"b{batch}s{index}");
     }
 
-    public MisrBatch Batch(long batch, int size)
+    /// <summary>Batch <paramref name="batch"/>: its <paramref name="size"/> scenes, simulated and stacked.</summary>
+    public MisrBatch Batch(long batch, int size) => BatchOf(Enumerable.Range(0, size).Select(i => Scene(batch, i)).ToList());
+
+    /// <summary>Simulated scenes stacked into a batch: looks clearest first (<see cref="ProbaVScene.ClearestOrder"/>), standardised.</summary>
+    public MisrBatch BatchOf(IReadOnlyList<SimulatedScene> scenes)
     {
-        int t = _options.Frames, side = _options.HrSize, lr = _options.LrSize, s = _options.Scale, hw = side * side;
+        int size = scenes.Count, t = _options.Frames, side = _options.HrSize, lr = _options.LrSize, s = _options.Scale, hw = side * side;
         var frames = new float[(long)size * t * hw];
         var masks = new float[frames.Length];
         var hr = new float[size * hw];
@@ -90,22 +94,12 @@ public sealed class MisrBatches
         var shifts = new (double, double)[size][];
         for (int i = 0; i < size; i++)
         {
-            var sim = Scene(batch, i);
+            var sim = scenes[i];
             var scene = sim.Scene;
-            var order = Enumerable.Range(0, t).OrderByDescending(k => scene.Frames[k].ClearCount).ThenBy(k => k).ToArray();
+            var order = scene.ClearestOrder();
             var (rx, ry) = sim.Shifts[order[0]];
             shifts[i] = order.Select(k => ((sim.Shifts[k].Dx - rx) * s, (sim.Shifts[k].Dy - ry) * s)).ToArray();
-            for (int j = 0; j < t; j++)
-            {
-                var look = scene.Frames[order[j]];
-                var up = Resampler.Bicubic(look.Pixels, lr, lr, side, side);
-                long at = ((long)i * t + j) * hw;
-                for (int p = 0; p < hw; p++)
-                {
-                    frames[at + p] = (up[p] - _mean) / _std;
-                    masks[at + p] = look.Clear[(p / side / s) * lr + p % side / s] ? 1f : 0f;
-                }
-            }
+            LookStack.Write(order.Select(k => scene.Frames[k]).ToList(), lr, lr, s, _mean, _std, frames, masks, (long)i * t * hw);
             for (int p = 0; p < hw; p++) hr[i * hw + p] = (scene.HighRes![p] - _mean) / _std;
             scene.Status!.CopyTo(status, i * hw);
         }

@@ -10,6 +10,7 @@ using ILGpuSat.Imaging.Imagery;
 using ILGpuSat.Imaging.Metrics;
 using ILGpuSat.Imaging.Resampling;
 using ILGpuSat.Kernels;
+using ILGpuSat.Networks;
 using ILGpuSat.Networks.Misr;
 using ILGpuSat.Training.Data;
 using ILGpuSat.Training.Losses;
@@ -100,7 +101,6 @@ public sealed class MisrTrainer : IDisposable
     public const string ConfigName = "config.json";
 
     private readonly MisrTrainConfig _config;
-    private readonly string _run;
     private readonly Backend _backend;
     private readonly DeepSum _net;
     private readonly SisrPretrainer? _pretrainer;
@@ -117,7 +117,6 @@ public sealed class MisrTrainer : IDisposable
     private MisrTrainer(MisrTrainConfig config, string run, Backend backend, TrainingState? resume, string? weights, string? optimizerState)
     {
         _config = config;
-        _run = run;
         _backend = backend;
         _net = new DeepSum(backend, config.Seed, config.Model);
         if (config.Stage == MisrStage.Sisr)
@@ -186,7 +185,8 @@ public sealed class MisrTrainer : IDisposable
             int head = 0;
             if (_pretrainer is not null)
             {
-                var forHead = loaded.Where(kv => kv.Key.StartsWith("head.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["head.".Length..], kv => kv.Value);
+                var forHead = loaded.Where(kv => kv.Key.StartsWith(DeepSumFile.HeadPrefix, StringComparison.Ordinal))
+                                    .ToDictionary(kv => kv.Key[DeepSumFile.HeadPrefix.Length..], kv => kv.Value);
                 if (forHead.Count > 0) _pretrainer.Head.LoadStateDict(forHead, strict: true);
                 head = forHead.Count;
             }
@@ -268,7 +268,7 @@ public sealed class MisrTrainer : IDisposable
             case MisrStage.Reg:
             {
                 Tensor features;
-                using (Autograd.NoGrad()) features = F.Reshape(_net.Sisr.Forward(F.Reshape(frames, n * t, 1, side, side)), n, t, _config.Model.Filters, side, side);
+                using (Autograd.NoGrad()) features = _net.Features(frames);
                 var logits = _net.Reg.Logits(features);
                 var (target, weights) = IdealFilters(b);
                 return F.SoftCrossEntropy(logits, Tensor.FromArray(target, logits.Shape, _backend), Tensor.FromArray(weights, [logits.Size(0), 1, 1, 1], _backend));
@@ -318,7 +318,7 @@ public sealed class MisrTrainer : IDisposable
                 using var scope = new TensorScope();
                 var sim = _heldOut.Scene(-1 - s, 0);
                 var scene = sim.Scene;
-                var b = _heldOut.Batch(-1 - s, 1);
+                var b = _heldOut.BatchOf([sim]); // the same scene, simulated once
                 var hr = scene.HighRes!;
                 int side = scene.HrWidth, scale = scene.Scale;
                 double cb = ClearPsnr.Compute(ProbaVBaseline.ChallengeBaseline(scene, scale), hr, scene.Status!, side, side).CPsnr;
@@ -350,10 +350,8 @@ public sealed class MisrTrainer : IDisposable
 
     private double FilterAccuracy(MisrBatch b)
     {
-        int t = b.FrameCount, side = b.Side, k = _config.Model.FilterSize;
-        var frames = Tensor.FromArray(b.Frames, b.FramesShape, _backend);
-        var features = F.Reshape(_net.Sisr.Forward(F.Reshape(frames, t, 1, side, side)), 1, t, _config.Model.Filters, side, side);
-        var logits = _net.Reg.Logits(features).ToArray();
+        int t = b.FrameCount, k = _config.Model.FilterSize;
+        var logits = _net.Reg.Logits(_net.Features(Tensor.FromArray(b.Frames, b.FramesShape, _backend))).ToArray();
         var (target, weights) = IdealFilters(b);
         int hit = 0, count = 0;
         for (int j = 0; j < t - 1; j++)
@@ -382,14 +380,14 @@ public sealed class MisrTrainer : IDisposable
     private void SaveWeights(string path)
     {
         var state = new Dictionary<string, Tensor>(_net.StateDict());
-        if (_pretrainer is not null) state["head.weight"] = _pretrainer.Head.Weight;
-        if (_pretrainer is not null) state["head.bias"] = _pretrainer.Head.Bias!;
+        if (_pretrainer is not null)
+            foreach (var (name, t) in _pretrainer.Head.StateDict()) state[DeepSumFile.HeadPrefix + name] = t;
         var metadata = new Dictionary<string, string>
         {
-            ["ilgpusat.model"] = "deepsum", ["ilgpusat.stage"] = _config.Stage.ToString(), ["step"] = _step.ToString(CultureInfo.InvariantCulture),
-            ["ilgpusat.config"] = JsonSerializer.Serialize(_config.Model, MisrTrainConfig.JsonOptions),
-            ["ilgpusat.scale"] = _config.Simulator.Scale.ToString(CultureInfo.InvariantCulture),
-            ["ilgpusat.simulator"] = JsonSerializer.Serialize(_config.Simulator, MisrTrainConfig.JsonOptions),
+            [ModelFile.ModelKey] = DeepSumFile.ModelName, [DeepSumFile.StageKey] = _config.Stage.ToString(), ["step"] = _step.ToString(CultureInfo.InvariantCulture),
+            [ModelFile.ConfigKey] = DeepSumFile.ConfigJson(_config.Model),
+            [DeepSumFile.ScaleKey] = _config.Simulator.Scale.ToString(CultureInfo.InvariantCulture),
+            [DeepSumFile.SimulatorKey] = JsonSerializer.Serialize(_config.Simulator, MisrTrainConfig.JsonOptions),
         };
         Engine.IO.SafeTensors.Save(path, state, metadata);
     }
