@@ -74,20 +74,10 @@ public sealed class Enhancer : IDisposable
     public static Enhancer LoadDefault(Backend backend)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        using var resource = typeof(Enhancer).Assembly.GetManifestResourceStream(DefaultModelResource)
-            ?? throw new InvalidOperationException($"this build of ILGpuSat.Inference has no default model: the embedded resource "
-                + $"'{DefaultModelResource}' (from Inference/DefaultModel/default.safetensors) is missing; pass a model file instead (--model).");
-        // ModelFile reads a path; the resource goes through a private temporary that is removed at once.
-        string temp = Path.Combine(Path.GetTempPath(), $"ilgpusat-default-{Environment.ProcessId}-{Guid.NewGuid():N}.safetensors");
-        try
-        {
-            using (var file = File.Create(temp)) resource.CopyTo(file);
-            return new Enhancer(ModelFile.Load(temp, backend), backend);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        return EmbeddedModel.Load(DefaultModelResource,
+            $"this build of ILGpuSat.Inference has no default model: the embedded resource '{DefaultModelResource}' "
+            + "(from Inference/DefaultModel/default.safetensors) is missing; pass a model file instead (--model).",
+            path => new Enhancer(ModelFile.Load(path, backend), backend));
     }
 
     /// <summary>
