@@ -32,24 +32,20 @@ public static class MisrTrainCommand
         if (steps is not null) config = config with { Steps = steps.Value };
         if (batch is not null) config = config with { Batch = batch.Value };
         config.Validate();
-        return Run(runFolder, device, (backend, report, ct) => MisrTrainer.Start(config, runFolder, backend, report, ct), config.Steps);
+        return Run(runFolder, device, (backend, report, ct) => MisrTrainer.Start(config, runFolder, backend, report, ct));
     }
 
     public static int Resume(string runFolder, string? device) =>
-        Run(runFolder, device, (backend, report, ct) => MisrTrainer.Resume(runFolder, backend, report, ct), null);
+        Run(runFolder, device, (backend, report, ct) => MisrTrainer.Resume(runFolder, backend, report, ct));
 
-    private static int Run(string runFolder, string? device, Func<Kernels.Backend, Action<string>, CancellationToken, long> train, long? total)
+    private static int Run(string runFolder, string? device, Func<Kernels.Backend, Action<string>, CancellationToken, long> train)
     {
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
-        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+        using var stop = new StopSignal();
         try
         {
             using var backend = CommonOptions.CreateBackend(device ?? "auto");
-            long step = train(backend, line => AnsiConsole.MarkupLine(Markup.Escape(line)), cts.Token);
-            if (cts.IsCancellationRequested)
+            long step = train(backend, line => AnsiConsole.MarkupLine(Markup.Escape(line)), stop.Token);
+            if (stop.Token.IsCancellationRequested)
             {
                 AnsiConsole.MarkupLine($"stopped at step {step} and checkpointed; continue with [bold]ilgpusat train --resume {Markup.Escape(runFolder)}[/]");
                 return 130;
@@ -61,10 +57,6 @@ public static class MisrTrainCommand
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 2;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 }

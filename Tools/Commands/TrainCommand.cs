@@ -51,20 +51,7 @@ public static class TrainCommand
 
     private static int Run(TrainConfig? config, string runFolder, string? device)
     {
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true; // finish the step, checkpoint, exit
-            cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        // kill, systemd, docker stop and batch schedulers send SIGTERM (background jobs ignore SIGINT): checkpoint then too.
-        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
-            {
-                ctx.Cancel = true;
-                cts.Cancel();
-            });
+        using var stop = new StopSignal(); // Ctrl-C or SIGTERM: finish the step, checkpoint, exit
         try
         {
             TrainingResult result = null!;
@@ -91,8 +78,8 @@ public static class TrainCommand
                         }),
                     };
                     result = config is null
-                        ? Trainer.Resume(runFolder, new CatalogModelSource(), c => CommonOptions.CreateBackend(device ?? c.Device), hooks, cts.Token)
-                        : Trainer.Start(config, runFolder, new CatalogModelSource(), CommonOptions.CreateBackend(config.Device), hooks, cts.Token);
+                        ? Trainer.Resume(runFolder, new CatalogModelSource(), c => CommonOptions.CreateBackend(device ?? c.Device), hooks, stop.Token)
+                        : Trainer.Start(config, runFolder, new CatalogModelSource(), CommonOptions.CreateBackend(config.Device), hooks, stop.Token);
                 });
             AnsiConsole.MarkupLine(result.Outcome == TrainingOutcome.Cancelled
                 ? $"stopped at step {result.Step} and checkpointed; continue with [bold]ilgpusat train --resume {Markup.Escape(runFolder)}[/]"
@@ -103,10 +90,6 @@ public static class TrainCommand
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 2;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 
