@@ -2,7 +2,6 @@ using System.Diagnostics;
 using ILGpuSat.Engine;
 using ILGpuSat.Engine.Optim;
 using ILGpuSat.Kernels;
-using ILGpuSat.Kernels.Cuda;
 using ILGpuSat.Networks.Misr;
 
 namespace ILGpuSat.Tools.Bench;
@@ -20,9 +19,7 @@ public static class MisrTrainBenchmark
 {
     public static MisrTrainBenchResult Run(Backend backend, DeepSumConfig config, int batch, int size, int warmup, int steps, Action<string>? status = null)
     {
-        long? before = ProcessMemory.ResidentBytes();
-        bool peakReset = backend is not CudaBackend && ProcessMemory.TryResetPeak();
-        backend.ResetPeakBytesInUse();
+        var meter = new PeakMeter(backend);
         using var net = new DeepSum(backend, 1, config);
         using var adam = new Adam(net.Parameters(), 1e-4f);
         int t = config.Frames, hw = size * size;
@@ -56,13 +53,13 @@ public static class MisrTrainBenchmark
             adam.Step();
             loss = l.Item();
             double o = clock.Elapsed.TotalMilliseconds;
+            meter.Sample();
             if (s < warmup) continue;
             fw.Add(f);
             bw.Add(b);
             opt.Add(o);
         }
-        long? hwm = ProcessMemory.PeakResidentBytes();
-        long? peak = backend is CudaBackend cuda ? cuda.PooledBytes : peakReset && hwm is not null && before is not null ? Math.Max(0, hwm.Value - before.Value) : null;
+        var (peak, _) = meter.Peak();
         var step = fw.Zip(bw, (a, c) => a + c).Zip(opt, (a, c) => a + c);
         return new MisrTrainBenchResult(TrainBenchmark.Median(step), TrainBenchmark.Median(fw), TrainBenchmark.Median(bw), TrainBenchmark.Median(opt), net.Parameters().Sum(p => p.Length), backend.PeakBytesInUse, peak, loss);
     }

@@ -1,5 +1,4 @@
 using ILGpuSat.Kernels;
-using ILGpuSat.Kernels.Cuda;
 using ILGpuSat.Networks;
 
 namespace ILGpuSat.Tools.Bench;
@@ -20,11 +19,8 @@ public static class TrainBenchmark
     public static TrainBenchResult Run(Backend backend, string model, ModelConfig? config, int batch, int size, int warmup, int steps,
         Action<string>? status = null)
     {
-        long? before = ProcessMemory.ResidentBytes();
-        bool peakReset = backend is not CudaBackend && ProcessMemory.TryResetPeak();
-        backend.ResetPeakBytesInUse();
+        var meter = new PeakMeter(backend);
         using var step = new SyntheticTrainingStep(backend, model, config, batch, size);
-        long poolPeak = 0;
         var times = new List<StepTimes>();
         float loss = 0;
         for (int i = 0; i < warmup + steps; i++)
@@ -33,23 +29,11 @@ public static class TrainBenchmark
             var (value, t) = step.Run();
             loss = value;
             if (i >= warmup) times.Add(t);
-            if (backend is CudaBackend cuda) poolPeak = Math.Max(poolPeak, cuda.PooledBytes);
+            meter.Sample();
         }
         var median = new StepTimes(Median(times.Select(t => t.DataMs)), Median(times.Select(t => t.ForwardMs)),
                                    Median(times.Select(t => t.BackwardMs)), Median(times.Select(t => t.OptimizerMs)));
-        long? peak;
-        string kind;
-        if (backend is CudaBackend)
-        {
-            peak = poolPeak;
-            kind = "device memory held by the pool";
-        }
-        else
-        {
-            long? hwm = ProcessMemory.PeakResidentBytes();
-            peak = peakReset && hwm is not null && before is not null ? Math.Max(0, hwm.Value - before.Value) : null;
-            kind = "process peak RSS growth";
-        }
+        var (peak, kind) = meter.Peak();
         return new TrainBenchResult(model, ModelCatalog.ConfigJson(step.Config), batch, size, backend.Name, step.ParameterCount,
                                     Median(times.Select(t => t.StepMs)), median, peak, kind, backend.PeakBytesInUse, loss);
     }
