@@ -29,15 +29,25 @@ public static partial class F
             throw new ArgumentException($"{op}: {kt} temporal taps need at least {kt} frames, input {Check.S(x)} [N, T, C, H, W] has {frames} (no temporal padding).");
         if (padding < 0) throw new ArgumentException($"{op}: padding must be >= 0, got {padding}.");
         int outFrames = frames - kt + 1;
+        // Intermediates are released after their last read (no-ops in grad mode), so inference holds one tap's.
         Tensor? acc = null;
         for (int k = 0; k < kt; k++)
         {
-            var tap = Reshape(Narrow(weight, 2, k, 1), cout, cin, kh, kw);
-            var window = Reshape(kt == 1 ? x : Narrow(x, 1, k, outFrames), n * outFrames, cin, h, w);
+            var slice = Narrow(weight, 2, k, 1);
+            var tap = slice.ReplacedBy(Reshape(slice, cout, cin, kh, kw));
+            var frames_ = kt == 1 ? x : Narrow(x, 1, k, outFrames);
+            var window = Reshape(frames_, n * outFrames, cin, h, w);
+            if (!ReferenceEquals(frames_, x)) frames_.ReleaseIfNoGrad();
             var y = Conv2d(window, tap, k == 0 ? bias : null, padding: padding);
-            acc = acc is null ? y : Add(acc, y);
+            window.ReleaseIfNoGrad();
+            tap.ReleaseIfNoGrad();
+            if (acc is null) { acc = y; continue; }
+            var sum = Add(acc, y);
+            acc.ReleaseIfNoGrad();
+            y.ReleaseIfNoGrad();
+            acc = sum;
         }
-        return Reshape(acc!, n, outFrames, cout, acc!.Size(2), acc.Size(3));
+        return acc!.ReplacedBy(Reshape(acc!, n, outFrames, cout, acc!.Size(2), acc.Size(3)));
     }
 
     /// <summary>
@@ -63,11 +73,23 @@ public static partial class F
         var outputs = new Tensor[n];
         for (int i = 0; i < n; i++)
         {
-            var planes = Reshape(Narrow(x, 0, i, 1), c, 1, h, w);
+            // Intermediates are released after their last read (no-ops in grad mode).
+            var sample = Narrow(x, 0, i, 1);
+            var planes = sample.ReplacedBy(Reshape(sample, c, 1, h, w));
             var filter = Narrow(filters, 0, i, 1);
-            var filtered = reflect ? Conv2d(ReflectPad2d(planes, k / 2), filter) : Conv2d(planes, filter, null, padding: k / 2);
-            outputs[i] = Reshape(filtered, 1, c, h, w);
+            Tensor filtered;
+            if (reflect)
+            {
+                var padded = planes.ReplacedBy(ReflectPad2d(planes, k / 2));
+                filtered = padded.ReplacedBy(Conv2d(padded, filter));
+            }
+            else filtered = planes.ReplacedBy(Conv2d(planes, filter, null, padding: k / 2));
+            filter.ReleaseIfNoGrad();
+            outputs[i] = filtered.ReplacedBy(Reshape(filtered, 1, c, h, w));
         }
-        return n == 1 ? outputs[0] : Cat(outputs, dim: 0);
+        if (n == 1) return outputs[0];
+        var all = Cat(outputs, dim: 0);
+        foreach (var o in outputs) o.ReleaseIfNoGrad();
+        return all;
     }
 }

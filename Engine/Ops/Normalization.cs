@@ -46,7 +46,13 @@ public static partial class F
                 runningMean?.Buffer, runningVar?.Buffer, momentum);
             runningMean?.MarkModified();
             runningVar?.MarkModified();
-            if (!Autograd.NeedsGrad(x, weight, bias)) return y;
+            if (!Autograd.NeedsGrad(x, weight, bias))
+            {
+                // Only a backward reads them.
+                saveMean.Dispose();
+                saveInvStd.Dispose();
+                return y;
+            }
             return Autograd.Record(op, y, [x, weight, bias], dy =>
             {
                 var (dx, dgamma, dbeta) = Grads(x, c);
@@ -81,7 +87,14 @@ public static partial class F
     /// copies (Cat's backward), so dweight[c] = sum over n and pixels of dy * x_hat.
     /// DeepSUM normalises per instance because brightness and contrast differ from frame to frame.
     /// </summary>
-    public static Tensor InstanceNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    /// <para>
+    /// With <paramref name="statistics"/> (one mean and biased variance per sample and channel, as
+    /// <see cref="InstanceStatisticsOf"/> measures them) x is normalised with those instead of its own: batch norm in
+    /// eval mode on the same [1, N*C, H*W] view. A tiled inference measures a scene's statistics once and applies
+    /// them to every tile, so tiles normalise alike and agree with the untiled run (PyTorch has no such argument).
+    /// </para>
+    public static Tensor InstanceNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f,
+                                      InstanceStatistics? statistics = null)
     {
         const string op = "instance_norm";
         Check.NotNull(op, nameof(x), x);
@@ -96,7 +109,49 @@ public static partial class F
         if (spatial > int.MaxValue) throw new ArgumentException($"{op}: {spatial} spatial elements per channel are too many.");
         var flat = Reshape(x, 1, n * c, (int)spatial);
         Tensor? Repeat(Tensor? t) => t is null ? null : n == 1 ? t : Cat(Enumerable.Repeat(t, n).ToArray(), dim: 0);
-        var y = BatchNorm(flat, null, null, Repeat(weight), Repeat(bias), training: true, eps: eps);
-        return Reshape(y, x.Shape);
+        if (statistics is not null && (statistics.Mean.Length != n * c || statistics.Variance.Length != n * c))
+            throw new ArgumentException($"{op}: the given statistics hold {statistics.Mean.Length} means and {statistics.Variance.Length} variances, not N*C = {n * c} for input {Check.S(x)}.");
+        var mean = statistics is null ? null : Tensor.FromArray(statistics.Mean, [n * c], x.Backend);
+        var variance = statistics is null ? null : Tensor.FromArray(statistics.Variance, [n * c], x.Backend);
+        var gamma = Repeat(weight);
+        var beta = Repeat(bias);
+        var y = BatchNorm(flat, mean, variance, gamma, beta, training: statistics is null, eps: eps);
+        // Intermediates are released after their last read (no-ops in grad mode); the caller's weight and bias are kept.
+        flat.ReleaseIfNoGrad();
+        if (!ReferenceEquals(gamma, weight)) gamma?.ReleaseIfNoGrad();
+        if (!ReferenceEquals(beta, bias)) beta?.ReleaseIfNoGrad();
+        mean?.ReleaseIfNoGrad();
+        variance?.ReleaseIfNoGrad();
+        return y.ReplacedBy(Reshape(y, x.Shape));
+    }
+
+    /// <summary>
+    /// The statistics <see cref="InstanceNorm"/> normalises x [N, C, ...] with: per sample and channel, the mean and the
+    /// biased variance over the spatial positions, measured by the same batch-norm kernel on the backend (its running
+    /// statistics at momentum 1 are the batch's, the variance unbiased, so it is scaled back by (m - 1) / m). Only the
+    /// 2 N C numbers come to the host.
+    /// </summary>
+    public static InstanceStatistics InstanceStatisticsOf(Tensor x)
+    {
+        const string op = "instance_statistics";
+        Check.NotNull(op, nameof(x), x);
+        Check.MinRank(op, "input", x, 3);
+        int nc = x.Size(0) * x.Size(1);
+        long spatial = x.Length / nc;
+        if (spatial < 2 || spatial > int.MaxValue)
+            throw new ArgumentException($"{op}: expected 2 to 2^31 - 1 spatial elements per channel, got input {Check.S(x)}.");
+        using var noGrad = Autograd.NoGrad();
+        using var scope = new TensorScope();
+        var flat = Reshape(x, 1, nc, (int)spatial);
+        var mean = Tensor.Zeros([nc], backend: x.Backend);
+        var variance = Tensor.Ones([nc], backend: x.Backend);
+        BatchNorm(flat, mean, variance, null, null, training: true, momentum: 1f);
+        var unbiased = variance.ToArray();
+        float toBiased = (float)((spatial - 1) / (double)spatial);
+        for (int i = 0; i < unbiased.Length; i++) unbiased[i] *= toBiased;
+        return new InstanceStatistics(mean.ToArray(), unbiased);
     }
 }
+
+/// <summary>Instance-norm statistics of one input: per (sample, channel), row-major [N, C], the mean and biased variance.</summary>
+public sealed record InstanceStatistics(float[] Mean, float[] Variance);

@@ -59,8 +59,12 @@ public static partial class F
             for (int i = padding; i >= 1; i--) parts.Add(Narrow(t, dim, i, 1));
             parts.Add(t);
             for (int i = 1; i <= padding; i++) parts.Add(Narrow(t, dim, size - 1 - i, 1));
-            return Cat(parts.ToArray(), dim);
+            var padded = Cat(parts.ToArray(), dim);
+            // The edge slices are released after the Cat read them (no-ops in grad mode); t is not ours to release.
+            foreach (var part in parts) if (!ReferenceEquals(part, t)) part.ReleaseIfNoGrad();
+            return padded;
         }
-        return Along(Along(x, wDim), hDim);
+        var wide = Along(x, wDim);
+        return wide.ReplacedBy(Along(wide, hDim));
     }
 }

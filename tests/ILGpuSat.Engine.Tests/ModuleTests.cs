@@ -177,4 +177,43 @@ public class ModuleTests
         Assert.That((sr.Shape, logits.Shape), Is.EqualTo((new[] { 2, 1, 6, 6 }, new[] { 2, 5, 6, 6 })));
         Assert.That(net.StateDict().Keys, Is.EqualTo(new[] { "stem.0.weight", "stem.0.bias", "sr.weight", "sr.bias", "logits.weight", "logits.bias" }));
     }
+    [Test]
+    public void InstanceNormWithGivenStatisticsNormalisesByThemAndTheModuleCapturesItsInputs()
+    {
+        var rng = new Random(2);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 4 - 1)).ToArray();
+        using var norm = new InstanceNorm2d(3, _b, eps: 1e-3f, affine: true);
+        norm.Weight!.CopyFrom(new[] { 0.5f, 2f, -1f });
+        norm.Bias!.CopyFrom(new[] { 0.1f, -0.2f, 0.3f });
+        using var x = Tensor.FromArray(Values(2 * 3 * 5 * 4), [2, 3, 5, 4], _b);
+        using var z = Tensor.FromArray(Values(2 * 3 * 7 * 6), [2, 3, 7, 6], _b);
+        var own = norm.Forward(x).ToArray();
+
+        norm.CaptureStatistics = true;
+        norm.Forward(z).Dispose();
+        norm.CaptureStatistics = false;
+        var stats = norm.Captured!;
+        var zs = z.ToArray();
+        for (int i = 0; i < 6; i++)
+        {
+            var plane = zs.Skip(i * 42).Take(42).Select(v => (double)v).ToArray();
+            Assert.That(stats.Mean[i], Is.EqualTo(plane.Average()).Within(1e-6));
+            Assert.That(stats.Variance[i], Is.EqualTo(plane.Select(v => (v - plane.Average()) * (v - plane.Average())).Average()).Within(1e-5), "biased variance");
+        }
+
+        norm.Statistics = stats;
+        var given = norm.Forward(x).ToArray();
+        var xs = x.ToArray();
+        float[] w = [0.5f, 2f, -1f], b = [0.1f, -0.2f, 0.3f];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            int nc = i / 20, c = nc % 3;
+            double expected = (xs[i] - stats.Mean[nc]) / Math.Sqrt(stats.Variance[nc] + 1e-3) * w[c] + b[c];
+            Assert.That(given[i], Is.EqualTo(expected).Within(1e-5), $"element {i}: z's statistics, x's values");
+        }
+        norm.Statistics = F.InstanceStatisticsOf(x);
+        Assert.That(norm.Forward(x).ToArray(), Is.EqualTo(own).Within(1e-5), "x's own statistics give PyTorch's instance norm");
+        norm.Statistics = new InstanceStatistics(new float[5], new float[5]);
+        Assert.That(() => norm.Forward(x), Throws.ArgumentException.With.Message.Contains("N*C = 6"));
+    }
 }
