@@ -42,9 +42,11 @@ public sealed class DeepSum : Module
 
     /// <summary>
     /// SR of standardised bicubic frames [N, T, 1, H, W] with their masks [N, T, 1, H, W] (1 = clear, nearest-upsampled
-    /// quality maps; constants).
+    /// quality maps; constants). With <paramref name="filters"/> ([N*(T-1), 1, K, K], as an earlier forward's
+    /// <see cref="DeepSumOutput.Filters"/>) the frames are registered by those and RegNet does not run: a tiled inference
+    /// estimates a scene's registration once, as the untiled network would, and applies it to every tile.
     /// </summary>
-    public DeepSumOutput Forward(Tensor frames, Tensor masks)
+    public DeepSumOutput Forward(Tensor frames, Tensor masks, Tensor? filters = null)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(masks);
@@ -54,39 +56,70 @@ public sealed class DeepSum : Module
             throw new ArgumentException($"deepsum: masks {Tensor.Format(masks.Shape)} must have the frames' shape {Tensor.Format(frames.Shape)}.");
         if (masks.RequiresGrad) throw new ArgumentException("deepsum: masks are data and must not require a gradient.");
         int n = frames.Size(0), t = frames.Size(1), h = frames.Size(3), w = frames.Size(4);
+        // Intermediates are released after their last read (no-ops in grad mode), so inference holds a few feature
+        // stacks at a time; the caller's frames, masks and filters are never released.
         var features = Features(frames);
         var bicubic = frames;
         var aligned = masks;
-        Tensor? filters = null;
+        if (filters is not null && !Config.UseRegNet)
+            throw new ArgumentException("deepsum: registration filters were given to a DeepSUM without RegNet.");
         if (Config.UseRegNet)
         {
-            filters = Reg.Forward(features);
-            features = Register(features, filters);
+            int k = Config.FilterSize;
+            if (filters is not null && !filters.Shape.SequenceEqual([n * (t - 1), 1, k, k]))
+                throw new ArgumentException($"deepsum: registration filters must be [{n * (t - 1)}, 1, {k}, {k}], got {Tensor.Format(filters.Shape)}.");
+            filters ??= Reg.Forward(features);
+            features = features.ReplacedBy(Register(features, filters));
             bicubic = Register(bicubic, filters);
             using (Autograd.NoGrad()) aligned = Register(masks, filters);
         }
         var selection = MutualInpainting.Selection(aligned.ToArray(), n, t, h * w);
-        features = MutualInpainting.Apply(features, selection);
-        bicubic = MutualInpainting.Apply(bicubic, selection);
-        Tensor mean = F.Reshape(F.Narrow(bicubic, 1, 0, 1), n, 1, h, w);
-        for (int k = 1; k < t; k++) mean = F.Add(mean, F.Reshape(F.Narrow(bicubic, 1, k, 1), n, 1, h, w));
-        mean = F.Mul(mean, 1f / t);
-        return new DeepSumOutput(F.Add(Fusion.Forward(features), mean), filters);
+        if (!ReferenceEquals(aligned, masks)) aligned.Dispose(); // made without gradient: nothing saved it
+        features = features.ReplacedBy(MutualInpainting.Apply(features, selection));
+        var inpainted = MutualInpainting.Apply(bicubic, selection);
+        if (!ReferenceEquals(bicubic, frames)) bicubic.ReleaseIfNoGrad();
+        Tensor? mean = null;
+        for (int j = 0; j < t; j++)
+        {
+            var frame = F.Narrow(inpainted, 1, j, 1);
+            var plane = frame.ReplacedBy(F.Reshape(frame, n, 1, h, w));
+            if (mean is null) { mean = plane; continue; }
+            var sum = F.Add(mean, plane);
+            mean.ReleaseIfNoGrad();
+            plane.ReleaseIfNoGrad();
+            mean = sum;
+        }
+        inpainted.ReleaseIfNoGrad();
+        mean = mean!.ReplacedBy(F.Mul(mean!, 1f / t));
+        var residual = Fusion.Forward(features);
+        features.ReleaseIfNoGrad();
+        var sr = F.Add(residual, mean);
+        residual.ReleaseIfNoGrad();
+        mean.ReleaseIfNoGrad();
+        return new DeepSumOutput(sr, filters);
     }
 
     /// <summary>SISRNet's features [N, T, F, H, W] of frames [N, T, 1, H, W], every frame through the same layers.</summary>
     public Tensor Features(Tensor frames)
     {
         int n = frames.Size(0), t = frames.Size(1), h = frames.Size(3), w = frames.Size(4);
-        return F.Reshape(Sisr.Forward(F.Reshape(frames, n * t, 1, h, w)), n, t, Config.Filters, h, w);
+        var flat = F.Reshape(frames, n * t, 1, h, w);
+        var features = flat.ReplacedBy(Sisr.Forward(flat));
+        return features.ReplacedBy(F.Reshape(features, n, t, Config.Filters, h, w));
     }
 
     // Frames 1..T-1 of [N, T, C, H, W] filtered by their registration filters; frame 0 unchanged.
     private static Tensor Register(Tensor x, Tensor filters)
     {
         int n = x.Size(0), t = x.Size(1), c = x.Size(2), h = x.Size(3), w = x.Size(4);
-        var others = F.Reshape(F.Narrow(x, 1, 1, t - 1), n * (t - 1), c, h, w);
-        var moved = F.Reshape(F.DynamicConv2d(others, filters, reflect: true), n, t - 1, c, h, w);
-        return F.Cat([F.Narrow(x, 1, 0, 1), moved], dim: 1);
+        var narrow = F.Narrow(x, 1, 1, t - 1);
+        var others = narrow.ReplacedBy(F.Reshape(narrow, n * (t - 1), c, h, w));
+        var filtered = others.ReplacedBy(F.DynamicConv2d(others, filters, reflect: true));
+        var moved = filtered.ReplacedBy(F.Reshape(filtered, n, t - 1, c, h, w));
+        var reference = F.Narrow(x, 1, 0, 1);
+        var registered = F.Cat([reference, moved], dim: 1);
+        reference.ReleaseIfNoGrad();
+        moved.ReleaseIfNoGrad();
+        return registered;
     }
 }

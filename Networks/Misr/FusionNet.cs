@@ -39,12 +39,20 @@ public sealed class FusionNet : Module
         var x = features;
         for (int i = 0; i < _convs.Length; i++)
         {
-            var y = _convs[i].Forward(F.ReflectPad2d(x, 1)); // [N, T - 2, F, H, W]
+            // Intermediates are released after their last read (no-ops in grad mode); the caller's features are kept.
+            var padded = F.ReflectPad2d(x, 1);
+            if (i > 0) x.ReleaseIfNoGrad();
+            var y = padded.ReplacedBy(_convs[i].Forward(padded)); // [N, T - 2, F, H, W]
             int n = y.Size(0), t = y.Size(1), f = y.Size(2), h = y.Size(3), w = y.Size(4);
-            var normed = _norms[i].Forward(F.Reshape(y, n * t, f, h, w));
-            x = F.Reshape(F.LeakyRelu(normed, _slope), n, t, f, h, w);
+            var flat = y.ReplacedBy(F.Reshape(y, n * t, f, h, w));
+            var normed = flat.ReplacedBy(_norms[i].Forward(flat));
+            var act = normed.ReplacedBy(F.LeakyRelu(normed, _slope));
+            x = act.ReplacedBy(F.Reshape(act, n, t, f, h, w));
         }
         if (x.Size(1) != 1) throw new ArgumentException($"FusionNet: {features.Size(1)} frames leave {x.Size(1)} after {_convs.Length} layers, not 1.");
-        return _out.Forward(F.Reshape(x, x.Size(0), x.Size(2), x.Size(3), x.Size(4)));
+        var fused = ReferenceEquals(x, features) ? x : x.ReplacedBy(F.Reshape(x, x.Size(0), x.Size(2), x.Size(3), x.Size(4)));
+        var residual = _out.Forward(fused);
+        if (!ReferenceEquals(fused, features)) fused.ReleaseIfNoGrad();
+        return residual;
     }
 }

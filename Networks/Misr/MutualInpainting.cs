@@ -34,29 +34,52 @@ public static class MutualInpainting
     {
         int n = frames.Size(0), t = frames.Size(1), c = frames.Size(2), h = frames.Size(3), w = frames.Size(4), hw = h * w;
         if (selection.Length != (long)n * t * hw) throw new ArgumentException($"MutualInpainting: the selection holds {selection.Length} values, not {n} x {t} x {hw}.");
-        var source = Enumerable.Range(0, t).Select(j => F.Reshape(F.Narrow(frames, 1, j, 1), n, c, h, w)).ToArray();
+        var source = Enumerable.Range(0, t).Select(j =>
+        {
+            var frame = F.Narrow(frames, 1, j, 1);
+            return frame.ReplacedBy(F.Reshape(frame, n, c, h, w));
+        }).ToArray();
         var outputs = new Tensor[t];
         for (int k = 0; k < t; k++)
         {
             Tensor? acc = null;
             for (int j = 0; j < t; j++)
             {
-                // The 0/1 map of where output frame k takes frame j, repeated over the channels (a constant).
-                var map = new float[(long)n * c * hw];
-                bool any = false;
+                int count = 0;
                 for (int s = 0; s < n; s++)
                     for (int p = 0; p < hw; p++)
-                    {
-                        if (selection[(s * t + k) * hw + p] != j) continue;
-                        any = true;
-                        for (int ch = 0; ch < c; ch++) map[((long)s * c + ch) * hw + p] = 1f;
-                    }
-                if (!any) continue;
-                var taken = F.Mul(source[j], Tensor.FromArray(map, [n, c, h, w], frames.Backend));
-                acc = acc is null ? taken : F.Add(acc, taken);
+                        if (selection[(s * t + k) * hw + p] == j) count++;
+                if (count == 0) continue;
+                Tensor taken;
+                if (count == n * hw) taken = F.Mul(source[j], 1f); // frame k takes all of frame j: no map
+                else
+                {
+                    // The 0/1 map of where output frame k takes frame j, repeated over the channels (a constant).
+                    var map = new float[(long)n * c * hw];
+                    for (int s = 0; s < n; s++)
+                        for (int p = 0; p < hw; p++)
+                            if (selection[(s * t + k) * hw + p] == j)
+                                for (int ch = 0; ch < c; ch++) map[((long)s * c + ch) * hw + p] = 1f;
+                    var mask = Tensor.FromArray(map, [n, c, h, w], frames.Backend);
+                    taken = F.Mul(source[j], mask);
+                    mask.ReleaseIfNoGrad();
+                }
+                if (acc is null) acc = taken;
+                else
+                {
+                    var sum = F.Add(acc, taken);
+                    acc.ReleaseIfNoGrad();
+                    taken.ReleaseIfNoGrad();
+                    acc = sum;
+                }
             }
-            outputs[k] = F.Reshape(acc!, n, 1, c, h, w);
+            outputs[k] = acc!.ReplacedBy(F.Reshape(acc!, n, 1, c, h, w));
         }
-        return t == 1 ? outputs[0] : F.Cat(outputs, dim: 1);
+        // Intermediates are released after their last read (no-ops in grad mode); the caller's frames are kept.
+        foreach (var s in source) s.ReleaseIfNoGrad();
+        if (t == 1) return outputs[0];
+        var all = F.Cat(outputs, dim: 1);
+        foreach (var o in outputs) o.ReleaseIfNoGrad();
+        return all;
     }
 }

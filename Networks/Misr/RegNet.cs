@@ -38,7 +38,9 @@ public sealed class RegNet : Module
     public Tensor Forward(Tensor features)
     {
         var logits = Logits(features);
-        return F.Reshape(F.Softmax(logits, dim: 1), logits.Size(0), 1, _k, _k);
+        var softmax = F.Softmax(logits, dim: 1);
+        logits.ReleaseIfNoGrad();
+        return softmax.ReplacedBy(F.Reshape(softmax, softmax.Size(0), 1, _k, _k));
     }
 
     /// <summary>The filters' logits [N*(T-1), K*K, 1, 1] (before the softmax over taps): RegNet's pretraining scores these.</summary>
@@ -48,10 +50,20 @@ public sealed class RegNet : Module
         var others = F.Narrow(features, 1, 1, t - 1);
         var reference = F.Narrow(features, 1, 0, 1);
         var references = t - 1 == 1 ? reference : F.Cat(Enumerable.Repeat(reference, t - 1).ToArray(), dim: 1);
-        var pairs = F.Reshape(F.Cat([others, references], dim: 2), n * (t - 1), 2 * f, h, w);
-        var x = pairs;
-        foreach (var conv in _convs) x = F.LeakyRelu(conv.Forward(F.ReflectPad2d(x, 1)), _slope);
-        return F.SpatialMean(_taps.Forward(F.ReflectPad2d(x, 1)));
+        var joined = F.Cat([others, references], dim: 2);
+        others.ReleaseIfNoGrad();
+        references.ReleaseIfNoGrad();
+        if (!ReferenceEquals(reference, references)) reference.ReleaseIfNoGrad();
+        var x = joined.ReplacedBy(F.Reshape(joined, n * (t - 1), 2 * f, h, w));
+        foreach (var conv in _convs)
+        {
+            var padded = x.ReplacedBy(F.ReflectPad2d(x, 1));
+            var y = padded.ReplacedBy(conv.Forward(padded));
+            x = y.ReplacedBy(F.LeakyRelu(y, _slope));
+        }
+        var last = x.ReplacedBy(F.ReflectPad2d(x, 1));
+        var taps = last.ReplacedBy(_taps.Forward(last));
+        return taps.ReplacedBy(F.SpatialMean(taps));
     }
 
     /// <summary>Side of the filters (K).</summary>

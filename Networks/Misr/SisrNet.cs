@@ -33,9 +33,20 @@ public sealed class SisrNet : Module
     /// <summary>Features [M, F, H, W] of frames [M, 1, H, W].</summary>
     public Tensor Forward(Tensor frames)
     {
+        // Each intermediate is released after its last read (a no-op in grad mode), so inference holds one layer's
+        // activations at a time; the caller's frames are never released.
         var h = frames;
         for (int i = 0; i < _convs.Length; i++)
-            h = F.LeakyRelu(_norms[i].Forward(_convs[i].Forward(F.ReflectPad2d(h, 1))), _slope);
+        {
+            var padded = F.ReflectPad2d(h, 1);
+            if (i > 0) h.ReleaseIfNoGrad();
+            var conv = _convs[i].Forward(padded);
+            padded.ReleaseIfNoGrad();
+            var normed = _norms[i].Forward(conv);
+            conv.ReleaseIfNoGrad();
+            h = F.LeakyRelu(normed, _slope);
+            normed.ReleaseIfNoGrad();
+        }
         return h;
     }
 }
@@ -59,5 +70,13 @@ public sealed class SisrPretrainer : Module
     public Conv2d Head { get; }
 
     /// <summary>SR [M, 1, H, W] of standardised bicubic frames [M, 1, H, W].</summary>
-    public Tensor Forward(Tensor frames) => F.Add(frames, Head.Forward(F.ReflectPad2d(Sisr.Forward(frames), 1)));
+    public Tensor Forward(Tensor frames)
+    {
+        var features = Sisr.Forward(frames);
+        var padded = features.ReplacedBy(F.ReflectPad2d(features, 1));
+        var residual = padded.ReplacedBy(Head.Forward(padded));
+        var sr = F.Add(frames, residual);
+        residual.ReleaseIfNoGrad();
+        return sr;
+    }
 }

@@ -59,6 +59,38 @@ public class DeepSumGoldenTests
     }
 
     [Test]
+    public void InferenceReleasesItsIntermediatesAndStillMatchesPyTorch([Values(true, false)] bool regNet)
+    {
+        using var backend = new CpuBackend();
+        using var net = new DeepSum(backend, seed: 1, Tiny with { UseRegNet = regNet });
+        net.Load(Path.Combine(Folder, "model.safetensors"), strict: false);
+        net.Eval();
+        using var frames = Load(backend, "frames.npy");
+        using var masks = Load(backend, "masks.npy");
+        float[] Run(bool release, out int left, out long peak)
+        {
+            using var scope = new TensorScope();
+            backend.ResetPeakBytesInUse();
+            using var mode = release ? Autograd.NoGrad() : default;
+            var output = net.Forward(frames, masks);
+            left = scope.Count;
+            peak = backend.PeakBytesInUse;
+            return output.Sr.ToArray();
+        }
+        var kept = Run(release: false, out int keptCount, out long keptPeak);
+        var released = Run(release: true, out int releasedCount, out long releasedPeak);
+        Assert.That(released, Is.EqualTo(kept), "releasing changes no value");
+        Assert.That(frames.IsDisposed || masks.IsDisposed, Is.False, "the caller's inputs are never released");
+        Assert.That(releasedCount, Is.LessThanOrEqualTo(regNet ? 2 : 1), $"only the SR (and RegNet's filters) stay alive, not the {keptCount} tensors of a grad-mode forward");
+        Assert.That(releasedPeak, Is.LessThan(keptPeak / 2), "inference holds a few feature stacks, not every activation");
+        if (regNet)
+        {
+            var sr = Npy.Read(Path.Combine(Folder, "sr.npy"));
+            Assert.That(released, Is.EqualTo(sr.Data).Within(Tolerance));
+        }
+    }
+
+    [Test]
     public void WithoutRegNetTheFramesAreFusedAsTheyCome()
     {
         using var backend = new CpuBackend();
