@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ILGpuSat.Engine;
 using ILGpuSat.Engine.IO;
+using ILGpuSat.Engine.Modules;
 using ILGpuSat.Imaging.Imagery;
 using ILGpuSat.Imaging.Resampling;
 using ILGpuSat.Kernels;
@@ -15,7 +16,8 @@ namespace ILGpuSat.Inference.Misr;
 /// first, as in training), bicubic x Scale, standardised with the model's constants, masks nearest-upsampled; the
 /// network in eval mode without gradients; the SR de-standardised to [0, 1]. The model file is what
 /// <c>ilgpusat train --model deepsum</c> checkpoints: the DeepSUM state dict with its config and scale in the metadata.
-/// The whole scene runs at once (a 128 x 128 PROBA-V scene needs a few GB on the CPU); tiling is not done yet.
+/// Scenes larger than a tile run in blended tiles and scenes with more looks than the network fuses in sliding
+/// windows (<see cref="MisrOptions"/>).
 /// <see cref="LoadDefault"/> loads the bundled model.
 /// </summary>
 public sealed class MisrEnhancer : IDisposable
@@ -99,25 +101,163 @@ public sealed class MisrEnhancer : IDisposable
         return new MisrEnhancer(net, scale, single, metadata);
     }
 
-    /// <summary>The SR image of a scene (LrWidth x Scale by LrHeight x Scale, [0, 1]).</summary>
-    public float[] SuperResolve(ProbaVScene scene)
+    /// <summary>
+    /// LR pixels a tile reads beyond its core where it meets another tile: the network's receptive radius (SISRNet's
+    /// 3 x 3 layers, the registration filter's half-width, FusionNet's 3 x 3 x 3 layers, the single-image head) in
+    /// LR pixels, plus the bicubic kernel's 2. With a scene's statistics and registration fixed, every core pixel then
+    /// sees what it sees in an untiled run.
+    /// </summary>
+    public int Context
+    {
+        get
+        {
+            int radius = Config.SisrLayers + (_single is not null ? 1 : (Config.UseRegNet ? Config.FilterSize / 2 : 0) + Config.FusionLayers);
+            return (radius + Scale - 1) / Scale + 2;
+        }
+    }
+
+    /// <summary>
+    /// The SR image of a scene (LrWidth x Scale by LrHeight x Scale, [0, 1]). The looks are ordered by clear pixels;
+    /// the clearest is the reference. A scene with more looks than the network fuses is fused in windows (DeepSUM's
+    /// sliding window): the reference with looks 2..T, then with 3..T+1, and so on, up to
+    /// <see cref="MisrOptions.MaxWindows"/>; the windows' SRs are averaged. Every window keeps the same reference
+    /// (docs/misr.md says why), so their outputs lie on one grid. A scene larger than
+    /// <see cref="MisrOptions.TileSize"/> runs in blended tiles with its registration and normalisation statistics
+    /// measured once per window in a central window.
+    /// </summary>
+    public float[] SuperResolve(ProbaVScene scene, MisrOptions? options = null, IProgress<MisrProgress>? progress = null,
+                                CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scene);
-        int t = Config.Frames;
+        options ??= MisrOptions.Default;
+        options.Validate();
+        int t = IsSingleImage ? 1 : Config.Frames;
         if (scene.Frames.Count < t)
             throw new ArgumentException($"{scene.Folder}: {scene.Frames.Count} looks; DeepSUM fuses {t} (give a scene with at least {t}).");
-        int w = scene.LrWidth * Scale, h = scene.LrHeight * Scale, hw = w * h;
+        var order = scene.ByClearPixels();
+        var (mean, std) = options.NormaliseScene ? ClearStatistics(order[0]) : (Config.Mean, Config.Std);
+        int windows = Math.Min(options.MaxWindows, order.Count - t + 1);
+        int lrW = scene.LrWidth, lrH = scene.LrHeight, w = lrW * Scale, h = lrH * Scale;
+        var xs = TileAxis.Create(lrW, options.TileSize, options.Overlap, Context, 1);
+        var ys = TileAxis.Create(lrH, options.TileSize, options.Overlap, Context, 1);
+        bool tiled = xs.Count * ys.Count > 1;
+        int passes = windows * (xs.Count * ys.Count + (tiled ? 1 : 0)), done = 0;
+        var sum = new float[(long)w * h];
+        for (int k = 0; k < windows; k++)
+        {
+            var looks = order.Take(1).Concat(order.Skip(1 + k).Take(t - 1)).ToList();
+            if (!tiled)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Add(sum, Run(looks, lrW, lrH, null, mean, std).Sr);
+                progress?.Report(new MisrProgress(++done, passes));
+                continue;
+            }
+            FuseTiled(looks, lrW, lrH, xs, ys, options.StatisticsWindow, mean, std, sum, () => progress?.Report(new MisrProgress(++done, passes)), cancellationToken);
+        }
+        for (int i = 0; i < sum.Length; i++) sum[i] = Math.Clamp(sum[i] / windows * std + mean, 0f, 1f);
+        return sum;
+    }
+
+    // One window of looks in tiles: registration filters and every instance norm's statistics measured once on the
+    // central statistics window, then each tile's core, weighted by the tiles' raised-cosine blend, added into sum.
+    private void FuseTiled(List<ProbaVFrame> looks, int lrW, int lrH, TileAxis xs, TileAxis ys, int statisticsWindow,
+                           float mean, float std, float[] sum, Action passed, CancellationToken ct)
+    {
+        var norms = (_single ?? (Module)_net).NamedModules().Select(m => m.Module).OfType<InstanceNorm2d>().ToList();
+        try
+        {
+            ct.ThrowIfCancellationRequested();
+            int sw = Math.Min(lrW, statisticsWindow), sh = Math.Min(lrH, statisticsWindow);
+            foreach (var norm in norms) norm.CaptureStatistics = true;
+            var (_, filters) = Run(Crop(looks, lrW, (lrW - sw) / 2, (lrH - sh) / 2, sw, sh), sw, sh, null, mean, std);
+            foreach (var norm in norms)
+            {
+                norm.CaptureStatistics = false;
+                norm.Statistics = norm.Captured;
+            }
+            passed();
+            int s = Scale, w = lrW * s;
+            for (int ky = 0; ky < ys.Count; ky++)
+                for (int kx = 0; kx < xs.Count; kx++)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    int x0 = Math.Max(0, xs.Start(kx) - xs.Context), x1 = Math.Min(lrW, xs.Start(kx) + xs.Core + xs.Context);
+                    int y0 = Math.Max(0, ys.Start(ky) - ys.Context), y1 = Math.Min(lrH, ys.Start(ky) + ys.Core + ys.Context);
+                    var (tile, _) = Run(Crop(looks, lrW, x0, y0, x1 - x0, y1 - y0), x1 - x0, y1 - y0, filters, mean, std);
+                    int tw = (x1 - x0) * s;
+                    int cx0 = xs.Start(kx) * s, cx1 = Math.Min(lrW, xs.Start(kx) + xs.Core) * s;
+                    int cy0 = ys.Start(ky) * s, cy1 = Math.Min(lrH, ys.Start(ky) + ys.Core) * s;
+                    for (int y = cy0; y < cy1; y++)
+                    {
+                        float wy = ys.Weight(ky, y - cy0, s);
+                        long row = (long)y * w, tileRow = (long)(y - y0 * s) * tw - x0 * s;
+                        for (int x = cx0; x < cx1; x++) sum[row + x] += wy * xs.Weight(kx, x - cx0, s) * tile[tileRow + x];
+                    }
+                    passed();
+                }
+        }
+        finally
+        {
+            foreach (var norm in norms)
+            {
+                norm.CaptureStatistics = false;
+                norm.Statistics = null;
+            }
+        }
+    }
+
+    // The standardised SR of looks (lrW x lrH) and the registration filters used (null for the single-image model or
+    // without RegNet); given filters replace RegNet's.
+    private (float[] Sr, float[]? Filters) Run(List<ProbaVFrame> looks, int lrW, int lrH, float[]? filters, float mean, float std)
+    {
+        int t = looks.Count, w = lrW * Scale, h = lrH * Scale, hw = w * h;
         var frames = new float[(long)t * hw];
         var masks = new float[frames.Length];
-        LookStack.Write(scene.ByClearPixels().Take(t).ToList(), scene.LrWidth, scene.LrHeight, Scale, Config.Mean, Config.Std, frames, masks);
+        LookStack.Write(looks, lrW, lrH, Scale, mean, std, frames, masks);
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         var backend = _net.Parameters().First().Backend;
-        var sr = _single is not null
-            ? _single.Forward(Tensor.FromArray(frames.AsSpan(0, hw).ToArray(), [1, 1, h, w], backend)).ToArray()
-            : _net.Forward(Tensor.FromArray(frames, [1, t, 1, h, w], backend), Tensor.FromArray(masks, [1, t, 1, h, w], backend)).Sr.ToArray();
-        for (int i = 0; i < sr.Length; i++) sr[i] = Math.Clamp(sr[i] * Config.Std + Config.Mean, 0f, 1f);
-        return sr;
+        if (_single is not null) return (_single.Forward(Tensor.FromArray(frames, [1, 1, h, w], backend)).ToArray(), null);
+        int k = Config.FilterSize;
+        var given = filters is null ? null : Tensor.FromArray(filters, [t - 1, 1, k, k], backend);
+        var output = _net.Forward(Tensor.FromArray(frames, [1, t, 1, h, w], backend), Tensor.FromArray(masks, [1, t, 1, h, w], backend), given);
+        return (output.Sr.ToArray(), output.Filters?.ToArray());
+    }
+
+    // The mean and standard deviation of a look's clear pixels (all pixels when none is clear; std 1 when flat).
+    private static (float Mean, float Std) ClearStatistics(ProbaVFrame look)
+    {
+        bool any = look.ClearCount > 0;
+        double sum = 0, squares = 0;
+        long count = 0;
+        for (int i = 0; i < look.Pixels.Length; i++)
+        {
+            if (any && !look.Clear[i]) continue;
+            sum += look.Pixels[i];
+            squares += (double)look.Pixels[i] * look.Pixels[i];
+            count++;
+        }
+        double mean = sum / count, std = Math.Sqrt(Math.Max(0, squares / count - mean * mean));
+        return ((float)mean, std > 1e-6 ? (float)std : 1f);
+    }
+
+    private static List<ProbaVFrame> Crop(List<ProbaVFrame> looks, int lrW, int x0, int y0, int cw, int ch)
+        => looks.Select(f =>
+        {
+            var pixels = new float[cw * ch];
+            var clear = new bool[cw * ch];
+            for (int y = 0; y < ch; y++)
+            {
+                Array.Copy(f.Pixels, (y0 + y) * lrW + x0, pixels, y * cw, cw);
+                Array.Copy(f.Clear, (y0 + y) * lrW + x0, clear, y * cw, cw);
+            }
+            return new ProbaVFrame(f.Name, pixels, clear);
+        }).ToList();
+
+    private static void Add(float[] sum, float[] values)
+    {
+        for (int i = 0; i < sum.Length; i++) sum[i] += values[i];
     }
 
     public void Dispose()

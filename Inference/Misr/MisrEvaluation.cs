@@ -25,7 +25,8 @@ public static class MisrEvaluation
     public const string ChallengeBaseline = "challenge baseline";
 
     public static (IReadOnlyList<MisrSummaryRow> Summary, IReadOnlyList<MisrSceneRow> Scenes) Run(IReadOnlyList<ProbaVScene> scenes,
-        IReadOnlyList<(string Name, MisrEnhancer Model)> models, IReadOnlyDictionary<string, double>? norms = null, Action<string>? progress = null)
+        IReadOnlyList<(string Name, MisrEnhancer Model)> models, IReadOnlyDictionary<string, double>? norms = null, Action<string>? progress = null,
+        MisrOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(scenes);
         if (scenes.Count == 0) throw new ArgumentException("misr eval: no scene.");
@@ -50,7 +51,7 @@ public static class MisrEvaluation
                 if (model.Scale != scale)
                     throw new ArgumentException($"misr eval: model '{name}' is trained for x{model.Scale}; scene {scene.Name} is x{scale}.");
                 clock.Restart();
-                Add(name, Score(model.SuperResolve(scene)), clock);
+                Add(name, Score(model.SuperResolve(scene, options)), clock);
             }
 
             void Add(string method, double cpsnr, Stopwatch c)

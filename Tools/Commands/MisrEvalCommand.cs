@@ -18,7 +18,7 @@ namespace ILGpuSat.Tools.Commands;
 /// </summary>
 public static class MisrEvalCommand
 {
-    public static int Run(string data, string[] modelPaths, string output, string device, int simulate, int seed)
+    public static int Run(string data, string[] modelPaths, string output, string device, int simulate, int seed, bool normaliseScene)
     {
         if (!Directory.Exists(data)) throw new UserError($"--misr {data}: no such folder.");
         if (modelPaths.Length == 0) throw new UserError("--misr needs --models: DeepSUM weights files and/or the word 'default' (the bundled DeepSUM).");
@@ -40,7 +40,7 @@ public static class MisrEvalCommand
             IReadOnlyList<MisrSummaryRow> summary = null!;
             IReadOnlyList<MisrSceneRow> rows = null!;
             AnsiConsole.Status().Start("evaluating", ctx =>
-                (summary, rows) = MisrEvaluation.Run(scenes, models, norms, s => ctx.Status(Markup.Escape(s))));
+                (summary, rows) = MisrEvaluation.Run(scenes, models, norms, s => ctx.Status(Markup.Escape(s)), new MisrOptions { NormaliseScene = normaliseScene }));
             var table = new Table().Border(TableBorder.Rounded).AddColumn($"method ({scenes.Count} scenes)");
             foreach (var h in new[] { "cPSNR dB", "score", "ms / scene" }) table.AddColumn(new TableColumn(h).RightAligned());
             foreach (var r in summary)

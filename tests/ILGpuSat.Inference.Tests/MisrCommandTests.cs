@@ -133,4 +133,104 @@ public sealed class MisrCommandTests
         Assert.That(sr, Has.Length.EqualTo(30 * 30));
         Assert.That(sr.All(v => v is > 0f and < 1f), Is.True);
     }
+    private static List<ProbaVFrame> RandomLooks(int count, int w, int h, int seed)
+    {
+        var rng = new Random(seed);
+        var phase = Enumerable.Range(0, count).Select(_ => rng.NextDouble() * 3).ToArray();
+        // Clear pixels fall with the look's index (look k has k cloudy pixels), so the clearest-first order is the file order.
+        return Enumerable.Range(0, count).Select(k => new ProbaVFrame($"LR{k:D3}",
+            Enumerable.Range(0, w * h).Select(i => (float)(0.45 + 0.2 * Math.Sin(i % w * 0.9 + phase[k]) * Math.Cos(i / w * 0.6) + 0.03 * rng.NextDouble())).ToArray(),
+            Enumerable.Range(0, w * h).Select(i => i % 37 >= k).ToArray())).ToList();
+    }
+
+    [Test]
+    public void TilesWithTheScenesStatisticsAgreeWithTheUntiledRun([Values(false, true)] bool bundled)
+    {
+        using var backend = new CpuBackend();
+        using var enhancer = bundled ? MisrEnhancer.LoadDefault(backend) : MisrEnhancer.Load(_model, backend);
+        var scene = ProbaVScene.Create("tiles", 22, 19, RandomLooks(enhancer.Config.Frames, 22, 19, 11));
+        var whole = enhancer.SuperResolve(scene, new MisrOptions { TileSize = 64 });
+        var reports = new List<MisrProgress>();
+        var tiled = enhancer.SuperResolve(scene, new MisrOptions { TileSize = 8, Overlap = 2, StatisticsWindow = 64 }, new SyncProgress(reports));
+        Assert.That(reports[^1], Is.EqualTo(new MisrProgress(1 + 4 * 3, 1 + 4 * 3)), "one measuring pass, then 4 x 3 tiles of 8 LR pixels with 2 shared");
+        double worst = whole.Zip(tiled, (a, b) => Math.Abs(a - b)).Max();
+        Assert.That(worst, Is.LessThan(1e-3), "tiles normalised and registered with the scene's statistics and filters match the untiled run");
+        Assert.That(whole.Max() - whole.Min(), Is.GreaterThan(0.05), "the comparison is between non-trivial images");
+    }
+
+    [Test]
+    public void MoreLooksThanFramesAreFusedInWindowsThatShareTheClearestLookAndAveraged()
+    {
+        using var backend = new CpuBackend();
+        using var enhancer = MisrEnhancer.LoadDefault(backend); // its outputs stay inside (0, 1), so no clamping
+        var looks = RandomLooks(11, 10, 9, 4);
+        var scene = ProbaVScene.Create("eleven", 10, 9, looks);
+        var fused = enhancer.SuperResolve(scene);
+        var windows = Enumerable.Range(0, 3)
+            .Select(k => enhancer.SuperResolve(ProbaVScene.Create("window", 10, 9, [looks[0], .. looks.Skip(1 + k).Take(8)]))).ToList();
+        var mean = Enumerable.Range(0, fused.Length).Select(i => windows.Average(wnd => wnd[i])).ToArray();
+        Assert.That(windows.SelectMany(wnd => wnd).All(v => v is > 0f and < 1f), Is.True, "no clamping, so the mean of the windows is exact");
+        Assert.That(fused, Is.EqualTo(mean).Within(1e-6));
+        Assert.That(enhancer.SuperResolve(scene, new MisrOptions { MaxWindows = 1 }), Is.EqualTo(windows[0]).Within(1e-7), "one window: the clearest looks only");
+        Assert.That(windows[0].Zip(windows[2], (a, b) => Math.Abs(a - b)).Max(), Is.GreaterThan(1e-4), "the windows differ, so the average is not a single window");
+    }
+
+    [Test]
+    public void ANormalisedSceneGivesTheSameSrInAnyUnits()
+    {
+        using var backend = new CpuBackend();
+        using var enhancer = MisrEnhancer.LoadDefault(backend);
+        var looks = RandomLooks(9, 12, 10, 6);
+        // The same scene as dim 16-bit digital numbers would read: a quarter of the contrast, offset.
+        var dim = looks.Select(f => f with { Pixels = f.Pixels.Select(v => 0.25f * v + 0.02f).ToArray() }).ToList();
+        var normalised = MisrOptions.Default;
+        var bright = enhancer.SuperResolve(ProbaVScene.Create("bright", 12, 10, looks), normalised);
+        var scaled = enhancer.SuperResolve(ProbaVScene.Create("dim", 12, 10, dim), normalised);
+        Assert.That(scaled, Is.EqualTo(bright.Select(v => 0.25f * v + 0.02f).ToArray()).Within(2e-5), "SR(a x + b) = a SR(x) + b");
+        var raw = enhancer.SuperResolve(ProbaVScene.Create("dim", 12, 10, dim), new MisrOptions { NormaliseScene = false });
+        Assert.That(raw.Zip(scaled, (a, b) => Math.Abs(a - b)).Max(), Is.GreaterThan(1e-3), "with the model's constants the units matter");
+    }
+
+    [Test]
+    public void AFolderOfGeoTiffLooksGivesAGeoreferencedSrAtTheirDepthWithNodataKept()
+    {
+        string looks = Path.Combine(_folder, "geo", "area");
+        Directory.CreateDirectory(looks);
+        var geo = new GeoReference
+        {
+            ModelPixelScale = [30, 30, 0], ModelTiepoint = [0, 0, 0, 500000, 4200000, 0],
+            GeoKeyDirectory = [1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32633],
+        };
+        var frames = RandomLooks(4, 12, 10, 8);
+        for (int k = 0; k < frames.Count; k++)
+        {
+            var valid = Enumerable.Range(0, 120).Select(i => i != 0).ToArray(); // pixel (0, 0) is nodata in every look
+            ImageWriter.Write(Path.Combine(looks, $"look{k}.tif"), new RasterImage(12, 10, [frames[k].Pixels], valid), new WriteOptions { BitDepth = 16, Geo = geo });
+        }
+        ImageWriter.Write(Path.Combine(looks, "look1_mask.png"), new RasterImage(12, 10, [Enumerable.Range(0, 120).Select(i => i < 60 ? 0f : 1f).ToArray()]));
+        string output = Path.Combine(_folder, "geo-out");
+        var (code, text) = Cli("misr", Path.Combine(_folder, "geo"), "-o", output);
+        Assert.That(code, Is.EqualTo(0), text);
+        var sr = ImageReader.Read(Path.Combine(output, "area.tif"), new ReadOptions { Stretch = StretchMode.FullRange });
+        Assert.That((sr.Width, sr.Height, sr.SourceBitDepth), Is.EqualTo((36, 30, 16)));
+        Assert.That(sr.Geo!.ModelPixelScale![..2], Is.EqualTo(new[] { 10.0, 10.0 }), "pixel size / 3");
+        Assert.That(sr.Geo.RasterToModel(0, 0), Is.EqualTo((500000.0, 4200000.0)), "the same ground footprint");
+        Assert.That(sr.Geo.GeoKeyDirectory, Is.EqualTo(geo.GeoKeyDirectory));
+        Assert.That(sr.Valid, Is.Not.Null);
+        Assert.That(Enumerable.Range(0, 9).All(i => !sr.Valid![i / 3 * 36 + i % 3]), Is.True, "the nodata LR pixel stays nodata (3 x 3 HR pixels)");
+        Assert.That(sr.Valid!.Count(v => !v), Is.EqualTo(9));
+
+        // A look on another grid is named, and nothing is written.
+        ImageWriter.Write(Path.Combine(looks, "look9.tif"), new RasterImage(12, 10, [frames[0].Pixels]), new WriteOptions { BitDepth = 16, Geo = geo with { ModelTiepoint = [0, 0, 0, 500030, 4200000, 0] } });
+        (code, text) = Cli("misr", looks, "-o", Path.Combine(_folder, "geo-out2"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(text, Does.Contain("look9.tif").And.Contain("not on the grid"));
+        Assert.That(File.Exists(Path.Combine(_folder, "geo-out2", "area.tif")), Is.False);
+    }
+
+    // Progress<T> posts to the thread pool; the test needs the reports in order, at once.
+    private sealed class SyncProgress(List<MisrProgress> reports) : IProgress<MisrProgress>
+    {
+        public void Report(MisrProgress value) => reports.Add(value);
+    }
 }
