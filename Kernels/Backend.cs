@@ -129,6 +129,13 @@ public abstract class Backend : IDisposable
     public abstract void ReluBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
     public abstract void LeakyRelu(DeviceBuffer x, float negativeSlope, DeviceBuffer y);
     public abstract void LeakyReluBackward(DeviceBuffer x, DeviceBuffer dy, float negativeSlope, DeviceBuffer dx);
+    /// <summary>y = f(x) for a smooth pointwise function (exp, log, sigmoid, softplus).</summary>
+    public abstract void Pointwise(PointwiseFunction f, DeviceBuffer x, DeviceBuffer y);
+    /// <summary>
+    /// dx = dy * f'(x), from <paramref name="saved"/>: the forward's output y for exp and sigmoid, its input x for log
+    /// and softplus (<see cref="PointwiseFunctions.BackwardReadsOutput"/>).
+    /// </summary>
+    public abstract void PointwiseBackward(PointwiseFunction f, DeviceBuffer saved, DeviceBuffer dy, DeviceBuffer dx);
     /// <summary>PReLU with weight.Length == 1 (shared) or == g.C (per channel).</summary>
     public abstract void PRelu(DeviceBuffer x, DeviceBuffer weight, ChannelGeometry g, DeviceBuffer y);
     /// <summary>dx and dweight (overwritten, summed over N and HW) of PReLU.</summary>

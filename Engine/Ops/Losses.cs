@@ -3,6 +3,30 @@ namespace ILGpuSat.Engine;
 public static partial class F
 {
     /// <summary>
+    /// lambda * sum of w^2 over <paramref name="weights"/>: an L2 penalty on chosen parameters only (the SpaceNet GAN
+    /// penalises its discriminator's weights, not its generator's), added to that network's loss. Its gradient,
+    /// 2 lambda w, reaches exactly those tensors. Composed of Mul, Sum and Add.
+    /// </summary>
+    public static Tensor L2Penalty(IEnumerable<Tensor> weights, float lambda)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (!(lambda >= 0) || float.IsInfinity(lambda)) throw new ArgumentException($"l2_penalty: lambda must be 0 or more, got {lambda}.");
+        Tensor? total = null;
+        foreach (var w in weights)
+        {
+            var squares = Mul(w, w);
+            var sum = squares.ReplacedBy(Sum(squares));
+            if (total is null) { total = sum; continue; }
+            var next = Add(total, sum);
+            total.ReleaseIfNoGrad();
+            sum.ReleaseIfNoGrad();
+            total = next;
+        }
+        if (total is null) throw new ArgumentException("l2_penalty: no weights given.");
+        return total.ReplacedBy(Mul(total, lambda));
+    }
+
+    /// <summary>
     /// mean((input - target)^2) as a zero-dimensional tensor.
     /// dinput = dloss * 2 (input - target) / n;  dtarget = -dinput.
     /// The upstream gradient stays on the device (the kernel reads dloss[0]).

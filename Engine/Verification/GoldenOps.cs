@@ -44,6 +44,8 @@ public static class GoldenOps
         "leaky_relu", "add", "mul", "scale", "cat", "narrow", "interpolate_bilinear",
         "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
         "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d", "spatial_mean", "reflect_pad2d",
+        "exp", "log", "sigmoid", "softplus", "linear", "binary_cross_entropy_with_logits", "gaussian_kl", "logsumexp",
+        "gaussian_mixture_nll",
     ];
 
     /// <summary>The manifest ops this runner knows how to run.</summary>
@@ -98,6 +100,15 @@ public static class GoldenOps
         ["spatial_mean"] = (p, x) => F.SpatialMean(x["x"]),
         ["reflect_pad2d"] = (p, x) => F.ReflectPad2d(x["x"], Int(p, "padding")),
         ["reshape"] = (p, x) => F.Reshape(x["x"], p.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray()),
+        ["exp"] = (p, x) => F.Exp(x["x"]),
+        ["log"] = (p, x) => F.Log(x["x"]),
+        ["sigmoid"] = (p, x) => F.Sigmoid(x["x"]),
+        ["softplus"] = (p, x) => F.Softplus(x["x"]),
+        ["linear"] = (p, x) => F.Linear(x["x"], x["weight"], x.GetValueOrDefault("bias")),
+        ["binary_cross_entropy_with_logits"] = (p, x) => F.BinaryCrossEntropyWithLogits(x["logits"], x["target"]),
+        ["gaussian_kl"] = (p, x) => F.GaussianKl(x["mu"], x["logvar"], Int(p, "batch")),
+        ["logsumexp"] = (p, x) => F.LogSumExp(x["x"]),
+        ["gaussian_mixture_nll"] = (p, x) => F.GaussianMixtureNll(x["z"], x["weight_logits"], x["means"], x["log_std"]),
     };
 
     // ---- locating the cases ---------------------------------------------------------------------

@@ -43,6 +43,14 @@ public static class KernelSelfTest
         ("relu_backward", (h, s) => { var x = h.In(s.Len); var dy = h.In(s.Len); var dx = h.Out(s.Len); h.Run((b, p) => b.ReluBackward(p(x), p(dy), p(dx))); return null; }),
         ("leaky_relu", (h, s) => { var x = h.In(s.Len); var y = h.Out(s.Len); h.Run((b, p) => b.LeakyRelu(p(x), 0.2f, p(y))); return null; }),
         ("leaky_relu_backward", (h, s) => { var x = h.In(s.Len); var dy = h.In(s.Len); var dx = h.Out(s.Len); h.Run((b, p) => b.LeakyReluBackward(p(x), p(dy), 0.2f, p(dx))); return null; }),
+        ("pointwise_exp", (h, s) => Pointwise(h, s, PointwiseFunction.Exp)),
+        ("pointwise_backward_exp", (h, s) => PointwiseBackward(h, s, PointwiseFunction.Exp)),
+        ("pointwise_log", (h, s) => Pointwise(h, s, PointwiseFunction.Log)),
+        ("pointwise_backward_log", (h, s) => PointwiseBackward(h, s, PointwiseFunction.Log)),
+        ("pointwise_sigmoid", (h, s) => Pointwise(h, s, PointwiseFunction.Sigmoid)),
+        ("pointwise_backward_sigmoid", (h, s) => PointwiseBackward(h, s, PointwiseFunction.Sigmoid)),
+        ("pointwise_softplus", (h, s) => Pointwise(h, s, PointwiseFunction.Softplus)),
+        ("pointwise_backward_softplus", (h, s) => PointwiseBackward(h, s, PointwiseFunction.Softplus)),
         ("prelu", (h, s) => PRelu(h, s, shared: false)),
         ("prelu_shared", (h, s) => PRelu(h, s, shared: true)),
         ("prelu_backward", (h, s) => PReluBackward(h, s, shared: false)),
@@ -234,6 +242,33 @@ public static class KernelSelfTest
     // ---- case helpers ---------------------------------------------------------------------------
 
     private static float Positive(Random r) => 0.05f + (float)r.NextDouble();
+
+    // log reads positive inputs; the others see [-8, 8], where exp, sigmoid and softplus use their whole shape.
+    private static Func<Random, float> PointwiseInput(PointwiseFunction f)
+        => f == PointwiseFunction.Log ? Positive : r => (float)(16 * r.NextDouble() - 8);
+
+    private static string? Pointwise(Harness h, SelfTestShape s, PointwiseFunction f)
+    {
+        var x = h.In(s.Len, PointwiseInput(f));
+        var y = h.Out(s.Len);
+        h.Run((b, p) => b.Pointwise(f, p(x), p(y)));
+        return null;
+    }
+
+    // saved is y for exp (positive) and sigmoid (in (0, 1)), x otherwise.
+    private static string? PointwiseBackward(Harness h, SelfTestShape s, PointwiseFunction f)
+    {
+        var saved = h.In(s.Len, f switch
+        {
+            PointwiseFunction.Exp => Positive,
+            PointwiseFunction.Sigmoid => r => (float)r.NextDouble(),
+            _ => PointwiseInput(f),
+        });
+        var dy = h.In(s.Len);
+        var dx = h.Out(s.Len);
+        h.Run((b, p) => b.PointwiseBackward(f, p(saved), p(dy), p(dx)));
+        return null;
+    }
 
     private static float Logits(Random r) => 4f * (float)(r.NextDouble() * 2 - 1);
 

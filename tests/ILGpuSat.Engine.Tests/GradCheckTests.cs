@@ -63,6 +63,43 @@ public class GradCheckTests
     public void InstanceNormWithoutAffineOnFiveDimensions()
         => Check("instance_norm affine=False", t => F.InstanceNorm(t[0]), In("x", 2, 3, 2, 2, 2));
 
+    [Test]
+    public void Exp() => Check("exp", t => F.Exp(t[0]), In("x", 2, 3, 2, 2));
+
+    [Test]
+    public void Log() => Check("log", t => F.Log(t[0]), new GradInput("x", Uniform(_rng, 12).Select(v => 0.3f + Math.Abs(v)).ToArray(), [2, 6]));
+
+    [Test]
+    public void Sigmoid() => Check("sigmoid", t => F.Sigmoid(t[0]), new GradInput("x", Uniform(_rng, 12).Select(v => 4 * v).ToArray(), [3, 4]));
+
+    [Test]
+    public void Softplus() => Check("softplus", t => F.Softplus(t[0]), new GradInput("x", Uniform(_rng, 12).Select(v => 5 * v).ToArray(), [3, 4]));
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Linear(bool bias)
+        => Check("linear", t => F.Linear(t[0], t[1], bias ? t[2] : null), bias ? [In("x", 3, 5), In("weight", 4, 5), In("bias", 4)] : [In("x", 3, 5), In("weight", 4, 5)]);
+
+    [Test]
+    public void BinaryCrossEntropyWithLogits()
+    {
+        var target = Tensor.FromArray([1, 0, 0, 1, 1, 0], [3, 2], _backend);
+        Check("binary_cross_entropy_with_logits", t => F.BinaryCrossEntropyWithLogits(t[0], target), new GradInput("logits", Uniform(_rng, 6).Select(v => 3 * v).ToArray(), [3, 2]));
+    }
+
+    [Test]
+    public void GaussianKl() => Check("gaussian_kl", t => F.GaussianKl(t[0], t[1], batch: 2), In("mu", 2, 3), In("logvar", 2, 3));
+
+    [Test]
+    public void LogSumExp() => Check("logsumexp", t => F.LogSumExp(t[0]), In("x", 2, 4, 1, 3));
+
+    [Test]
+    public void L2PenaltyOnChosenWeights() => Check("l2_penalty", t => F.L2Penalty([t[0], t[1]], 0.3f), In("w1", 2, 3), In("w2", 4));
+
+    [Test]
+    public void GaussianMixtureNll()
+        => Check("gaussian_mixture_nll", t => F.GaussianMixtureNll(t[0], t[1], t[2], t[3]), In("z", 2, 3), In("weight_logits", 2, 4), In("means", 2, 4, 3), In("log_std", 2, 4, 3));
+
     [TestCase(0, true)]
     [TestCase(1, false)]
     public void Conv3dOverFrames(int padding, bool bias)

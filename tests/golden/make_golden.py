@@ -35,6 +35,8 @@ REQUIRED_OPS = [
     "leaky_relu", "add", "mul", "scale", "cat", "narrow", "interpolate_bilinear",
     "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
     "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d", "spatial_mean", "reflect_pad2d",
+    "exp", "log", "sigmoid", "softplus", "linear", "binary_cross_entropy_with_logits", "gaussian_kl", "logsumexp",
+    "gaussian_mixture_nll",
 ]
 
 
@@ -409,6 +411,51 @@ def make_ops():
         filters = F.softmax(f32((n, k * k), g, scale=2.0), dim=1).reshape(n, 1, k, k).to(torch.float32).to(torch.float64)
         c.add(f"dynamic_conv2d_{tag}", "dynamic_conv2d", {"k": k, "reflect": True}, {"x": f32(xs, g), "filters": filters},
               dynamic_conv_reflect, sd)
+
+    # The generative colorizers' ops (issue 11): pointwise functions over their whole range, dense layers, the GAN's
+    # and the VAE's losses, and the mixture density network's negative log-likelihood.
+    for tag, xs, scale, offset in [("n2_c3_4x5", (2, 3, 4, 5), 3.0, 0.0), ("wide_n1_c1_1x64", (1, 1, 1, 64), 12.0, 0.0)]:
+        for name, fn in [("exp", torch.exp), ("sigmoid", torch.sigmoid), ("softplus", lambda x: F.softplus(x, beta=1, threshold=1000))]:
+            sd = nxt()
+            c.add(f"{name}_{tag}", name, {}, {"x": f32(xs, gen_for(sd), scale=scale if name != "exp" else min(scale, 4.0), offset=offset)}, fn, sd)
+        sd = nxt()
+        positive = (f32(xs, gen_for(sd)).abs() * 2 + 0.05).to(torch.float32).to(torch.float64)
+        c.add(f"log_{tag}", "log", {}, {"x": positive}, torch.log, sd)
+    for tag, n, fin, fout, bias in [("n4_in6_out3", 4, 6, 3, True), ("n1_in17_out5_nobias", 1, 17, 5, False), ("n3_in1024_out1", 3, 1024, 1, True)]:
+        sd = nxt()
+        g = gen_for(sd)
+        inputs = {"x": f32((n, fin), g), "weight": f32((fout, fin), g, scale=fin ** -0.5)}
+        if bias:
+            inputs["bias"] = f32((fout,), g)
+        c.add(f"linear_{tag}", "linear", {}, inputs, lambda x, weight, bias=None: F.linear(x, weight, bias), sd)
+    for tag, xs in [("n8_1", (8, 1)), ("n2_c3_4x4", (2, 3, 4, 4))]:
+        sd = nxt()
+        g = gen_for(sd)
+        target = (torch.rand(xs, generator=g) > 0.5).to(torch.float64)
+        c.add(f"bce_with_logits_{tag}", "binary_cross_entropy_with_logits", {}, {"logits": f32(xs, g, scale=4.0), "target": target},
+              lambda logits, target: F.binary_cross_entropy_with_logits(logits, target), sd, differentiable=["logits"])
+    for tag, xs in [("n4_z8", (4, 8)), ("n2_z64", (2, 64))]:
+        sd = nxt()
+        g = gen_for(sd)
+        c.add(f"gaussian_kl_{tag}", "gaussian_kl", {"batch": xs[0]}, {"mu": f32(xs, g), "logvar": f32(xs, g, scale=0.5)},
+              lambda mu, logvar, b=xs[0]: 0.5 * torch.sum(torch.exp(logvar) + mu ** 2 - 1 - logvar) / b, sd)
+    for tag, xs in [("n3_c8", (3, 8)), ("n2_c5_3x4", (2, 5, 3, 4)), ("n2_c4_far", (2, 4))]:
+        sd = nxt()
+        g = gen_for(sd)
+        x = f32(xs, g, scale=40.0 if tag.endswith("far") else 2.0)
+        c.add(f"logsumexp_{tag}", "logsumexp", {}, {"x": x}, lambda x: torch.logsumexp(x, dim=1, keepdim=True), sd)
+
+    def mixture_nll(z, weight_logits, means, log_std):
+        mix = torch.distributions.Categorical(logits=weight_logits)
+        comp = torch.distributions.Independent(torch.distributions.Normal(means, torch.exp(log_std)), 1)
+        return -torch.distributions.MixtureSameFamily(mix, comp).log_prob(z).mean()
+
+    for tag, n, k, d in [("n4_k3_d2", 4, 3, 2), ("n2_k8_d64", 2, 8, 64), ("n3_k1_d5", 3, 1, 5)]:
+        sd = nxt()
+        g = gen_for(sd)
+        c.add(f"gaussian_mixture_nll_{tag}", "gaussian_mixture_nll", {},
+              {"z": f32((n, d), g), "weight_logits": f32((n, k), g), "means": f32((n, k, d), g), "log_std": f32((n, k, d), g, scale=0.3)},
+              mixture_nll, sd)
 
     ops_seen = sorted({case["op"] for case in c.cases})
     assert ops_seen == sorted(REQUIRED_OPS), (ops_seen, REQUIRED_OPS)
