@@ -21,6 +21,7 @@ public static class Program
             ExportCommand.Create(),
             EnhanceCommand.Create(),
             MisrCommand.Create(),
+            FuseSarCommand.Create(),
             EvalCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.
