@@ -33,6 +33,9 @@ public sealed partial class CheckpointStore
 
     public static string OptimizerName(long step) => $"step-{step.ToString("D7", CultureInfo.InvariantCulture)}.optim.safetensors";
 
+    /// <summary>The optimizer file of one of several networks trained together (the GAN's generator and discriminator).</summary>
+    public static string OptimizerName(long step, string part) => $"step-{step.ToString("D7", CultureInfo.InvariantCulture)}.optim-{part}.safetensors";
+
     public static string StateName(long step) => $"step-{step.ToString("D7", CultureInfo.InvariantCulture)}.state.json";
 
     /// <summary>Called between the phases of a write (tests kill the process there): "weights", "optimizer", "state", "pointer".</summary>
@@ -43,16 +46,32 @@ public sealed partial class CheckpointStore
     /// paths (they write atomically), the state goes to JSON, then the pointer moves, then old sets go.
     /// </summary>
     public CheckpointPointer Write(long step, Action<string> writeWeights, Action<string> writeOptimizer, TrainingState state, int keepLast)
+        => Write(step, writeWeights, [(null, writeOptimizer)], state, keepLast);
+
+    /// <summary>
+    /// <see cref="Write(long, Action{string}, Action{string}, TrainingState, int)"/> for several optimizers, each
+    /// with its own file (<see cref="OptimizerName(long, string)"/>; a null part is the single optimizer's name).
+    /// </summary>
+    public CheckpointPointer Write(long step, Action<string> writeWeights, IReadOnlyList<(string? Part, Action<string> Write)> optimizers,
+                                   TrainingState state, int keepLast)
     {
+        ArgumentNullException.ThrowIfNull(optimizers);
+        if (optimizers.Count == 0) throw new ArgumentException("checkpoint: no optimizer to save.");
         Directory.CreateDirectory(Folder);
-        string weights = Path.Combine(Folder, WeightsName(step)), optim = Path.Combine(Folder, OptimizerName(step)), stateFile = Path.Combine(Folder, StateName(step));
+        string weights = Path.Combine(Folder, WeightsName(step)), stateFile = Path.Combine(Folder, StateName(step));
         writeWeights(weights);
         PhaseWritten?.Invoke("weights");
-        writeOptimizer(optim);
+        var optimizerFiles = new List<string>();
+        foreach (var (part, write) in optimizers)
+        {
+            string path = Path.Combine(Folder, part is null ? OptimizerName(step) : OptimizerName(step, part));
+            write(path);
+            optimizerFiles.Add(path);
+        }
         PhaseWritten?.Invoke("optimizer");
         AtomicFile.WriteAllText(stateFile, JsonSerializer.Serialize(state, TrainingState.JsonOptions));
         PhaseWritten?.Invoke("state");
-        var pointer = new CheckpointPointer(step, [Describe(weights), Describe(optim), Describe(stateFile)]);
+        var pointer = new CheckpointPointer(step, [Describe(weights), .. optimizerFiles.Select(Describe), Describe(stateFile)]);
         AtomicFile.WriteAllText(PointerPath, JsonSerializer.Serialize(pointer, TrainingState.JsonOptions));
         PhaseWritten?.Invoke("pointer");
         Prune(step, keepLast);
@@ -78,9 +97,10 @@ public sealed partial class CheckpointStore
         foreach (long s in steps)
         {
             if (keep.Contains(s)) continue;
-            foreach (var name in new[] { WeightsName(s), OptimizerName(s), StateName(s) })
+            string prefix = $"step-{s.ToString("D7", CultureInfo.InvariantCulture)}.";
+            foreach (var path in Directory.EnumerateFiles(Folder, prefix + "*").Where(f => StepPattern().IsMatch(Path.GetFileName(f))).ToList())
             {
-                try { File.Delete(Path.Combine(Folder, name)); }
+                try { File.Delete(path); }
                 catch (IOException) { } // pruning again at the next checkpoint is enough
             }
         }
@@ -103,8 +123,8 @@ public sealed partial class CheckpointStore
         {
             throw new InvalidDataException($"resume: {PointerPath} is not a checkpoint pointer: {e.Message}", e);
         }
-        if (pointer is null || pointer.Files.Count != 3)
-            throw new InvalidDataException($"resume: {PointerPath} does not name the three files of a checkpoint.");
+        if (pointer is null || pointer.Files.Count < 3)
+            throw new InvalidDataException($"resume: {PointerPath} does not name the files of a checkpoint (weights, optimizer, state).");
         foreach (var f in pointer.Files)
         {
             string path = Path.Combine(Folder, f.Name);
@@ -130,7 +150,7 @@ public sealed partial class CheckpointStore
         return new CheckpointFile(Path.GetFileName(path), stream.Length, sha);
     }
 
-    [GeneratedRegex(@"^step-(\d{7,})\.(?:safetensors|optim\.safetensors|state\.json)$")]
+    [GeneratedRegex(@"^step-(\d{7,})\.(?:safetensors|optim(?:-[a-z]+)?\.safetensors|state\.json)$")]
     private static partial Regex StepPattern();
 }
 

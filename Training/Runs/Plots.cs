@@ -30,6 +30,15 @@ public static class Plots
         }
     }
 
+    /// <summary>Named curves over the steps in one figure (the GAN's losses, its discriminator's accuracy).</summary>
+    public static void Curves(string path, string title, string unit, double[] steps, IReadOnlyList<(string Name, double[] Values)> curves)
+    {
+        if (steps.Length == 0) return;
+        var plot = new Plot();
+        foreach (var (name, values) in curves) plot.Add.ScatterLine(steps, values).LegendText = name;
+        Finish(plot, title, unit, path);
+    }
+
     private static void Finish(Plot plot, string title, string unit, string path)
     {
         plot.Title(title);

@@ -1,0 +1,104 @@
+using ILGpuSat.Imaging.Color;
+using ILGpuSat.Imaging.Imagery;
+
+namespace ILGpuSat.Training.Data;
+
+/// <summary>A batch of colorization windows: grey [N, 1, S, S] and its colour target [N, 3, S, S], sRGB in [0, 1].</summary>
+public sealed record ColourBatch(float[] Grey, float[] Rgb, int Count, int Side);
+
+/// <summary>
+/// Random square windows for the colorizers, from colour images (grey = L* / 100, the lightness the fused SAR targets
+/// also carry) or from pairs of a grey image and its colour target paired by file name (SAR and its Lab fusion: grey =
+/// band 1 at full range). Window k of batch b comes from seeds derived from (seed, b, k): a file, a position and one
+/// of the 8 dihedral maps, so a step always sees the same batch and a resumed run continues exactly. Decoded images
+/// are cached (at most <see cref="CacheImages"/>).
+/// </summary>
+public sealed class ColourWindows
+{
+    public const int CacheImages = 48;
+
+    private readonly IReadOnlyList<(string? Grey, string Colour)> _files;
+    private readonly int _side, _seed;
+    private readonly Dictionary<string, (float[] Grey, float[][] Rgb, int W, int H)> _cache = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+
+    public ColourWindows(IReadOnlyList<(string? Grey, string Colour)> files, int side, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (files.Count == 0) throw new ArgumentException("colour windows: no image.");
+        if (side < 2) throw new ArgumentException($"colour windows: side must be at least 2, got {side}.");
+        _files = files;
+        _side = side;
+        _seed = seed;
+    }
+
+    public int Count => _files.Count;
+
+    /// <summary>Colour files (and, with a grey folder, their grey partners by file name), split by name into training and held-out.</summary>
+    public static (List<(string? Grey, string Colour)> Training, List<(string? Grey, string Colour)> HeldOut) Files(
+        IReadOnlyList<string> colour, string? greyFolder, double heldOut)
+    {
+        var files = ImageCatalog.ListImageFiles(colour);
+        if (files.Count == 0) throw new ArgumentException($"colour windows: no image in {string.Join(", ", colour)}.");
+        var (train, test) = MisrBatches.Split(files, heldOut);
+        (string?, string) Pair(string c)
+        {
+            if (greyFolder is null) return (null, c);
+            string g = Path.Combine(greyFolder, Path.GetFileName(c));
+            if (!File.Exists(g)) throw new FileNotFoundException($"'{g}': no grey image pairs with the colour target {c}.", g);
+            return (g, c);
+        }
+        return (train.Select(Pair).ToList(), test.Select(Pair).ToList());
+    }
+
+    public ColourBatch Batch(long index, int count)
+    {
+        int s = _side, ss = s * s;
+        var grey = new float[count * ss];
+        var rgb = new float[count * 3 * ss];
+        var window = new float[ss];
+        for (int k = 0; k < count; k++)
+        {
+            var rng = new Random(Seeds.Derive(_seed, "colour-window", index, k));
+            var (g, c, w, h) = Image(_files[rng.Next(_files.Count)]);
+            int x0 = rng.Next(w - s + 1), y0 = rng.Next(h - s + 1), map = rng.Next(Dihedral.Count);
+            for (int plane = 0; plane < 4; plane++)
+            {
+                var source = plane == 0 ? g : c[plane - 1];
+                for (int y = 0; y < s; y++) Array.Copy(source, (y0 + y) * w + x0, window, y * s, s);
+                var target = plane == 0 ? grey.AsSpan(k * ss, ss) : rgb.AsSpan((k * 3 + plane - 1) * ss, ss);
+                Dihedral.Apply(window, target, s, map);
+            }
+        }
+        return new ColourBatch(grey, rgb, count, s);
+    }
+
+    private (float[] Grey, float[][] Rgb, int W, int H) Image((string? Grey, string Colour) file)
+    {
+        if (_cache.TryGetValue(file.Colour, out var hit)) return hit;
+        var colour = ImageReader.Read(file.Colour, new ReadOptions { Stretch = StretchMode.FullRange });
+        if (colour.Bands < 3) throw new ImageFormatException(file.Colour, $"has {colour.Bands} band(s); a colour target needs RGB");
+        if (colour.Width < _side || colour.Height < _side)
+            throw new ImageFormatException(file.Colour, $"is {colour.Width}x{colour.Height}, smaller than the {_side}-pixel window");
+        var rgb = colour.Planes.Take(3).ToArray();
+        float[] grey;
+        if (file.Grey is null)
+        {
+            grey = new float[colour.Width * colour.Height];
+            Lab.RgbToL(rgb[0], rgb[1], rgb[2], grey);
+            for (int i = 0; i < grey.Length; i++) grey[i] /= 100f;
+        }
+        else
+        {
+            var g = ImageReader.Read(file.Grey, new ReadOptions { Stretch = StretchMode.FullRange, Bands = [1] });
+            if (g.Width != colour.Width || g.Height != colour.Height)
+                throw new ImageFormatException(file.Grey, $"is {g.Width}x{g.Height}, but its colour target {Path.GetFileName(file.Colour)} is {colour.Width}x{colour.Height}");
+            grey = g.Planes[0];
+        }
+        var entry = (grey, rgb, colour.Width, colour.Height);
+        _cache[file.Colour] = entry;
+        _order.Enqueue(file.Colour);
+        if (_order.Count > CacheImages) _cache.Remove(_order.Dequeue());
+        return entry;
+    }
+}
