@@ -22,6 +22,7 @@ public static class Program
             EnhanceCommand.Create(),
             MisrCommand.Create(),
             FuseSarCommand.Create(),
+            ColorizeCommand.Create(),
             EvalCommand.Create(),
         };
         // Tables wrap at 80 columns when output goes to a file or pipe; give them room instead.

@@ -32,31 +32,9 @@ public static class MisrTrainCommand
         if (steps is not null) config = config with { Steps = steps.Value };
         if (batch is not null) config = config with { Batch = batch.Value };
         config.Validate();
-        return Run(runFolder, device, (backend, report, ct) => MisrTrainer.Start(config, runFolder, backend, report, ct));
+        return TrainerRun.Run(runFolder, device, (backend, report, ct) => MisrTrainer.Start(config, runFolder, backend, report, ct));
     }
 
     public static int Resume(string runFolder, string? device) =>
-        Run(runFolder, device, (backend, report, ct) => MisrTrainer.Resume(runFolder, backend, report, ct));
-
-    private static int Run(string runFolder, string? device, Func<Kernels.Backend, Action<string>, CancellationToken, long> train)
-    {
-        using var stop = new StopSignal();
-        try
-        {
-            using var backend = CommonOptions.CreateBackend(device ?? "auto");
-            long step = train(backend, line => AnsiConsole.MarkupLine(Markup.Escape(line)), stop.Token);
-            if (stop.Token.IsCancellationRequested)
-            {
-                AnsiConsole.MarkupLine($"stopped at step {step} and checkpointed; continue with [bold]ilgpusat train --resume {Markup.Escape(runFolder)}[/]");
-                return 130;
-            }
-            AnsiConsole.MarkupLine($"done: {step} steps in {Markup.Escape(runFolder)}");
-            return 0;
-        }
-        catch (TrainingDivergedException e)
-        {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 2;
-        }
-    }
+        TrainerRun.Run(runFolder, device, (backend, report, ct) => MisrTrainer.Resume(runFolder, backend, report, ct));
 }
