@@ -36,11 +36,21 @@ public sealed class ColourWindows
 
     /// <summary>Colour files (and, with a grey folder, their grey partners by file name), split by name into training and held-out.</summary>
     public static (List<(string? Grey, string Colour)> Training, List<(string? Grey, string Colour)> HeldOut) Files(
-        IReadOnlyList<string> colour, string? greyFolder, double heldOut)
+        IReadOnlyList<string> colour, string? greyFolder, double heldOut, IReadOnlyList<string>? heldOutNames = null)
     {
         var files = ImageCatalog.ListImageFiles(colour);
         if (files.Count == 0) throw new ArgumentException($"colour windows: no image in {string.Join(", ", colour)}.");
-        var (train, test) = MisrBatches.Split(files, heldOut);
+        List<string> train, test;
+        if (heldOutNames is null) (train, test) = MisrBatches.Split(files, heldOut);
+        else
+        {
+            var names = heldOutNames.ToHashSet(StringComparer.Ordinal);
+            var missing = names.Where(n => !files.Any(f => Path.GetFileName(f) == n)).ToList();
+            if (missing.Count > 0) throw new ArgumentException($"colour windows: heldOutNames {string.Join(", ", missing)} are not among the images.");
+            test = files.Where(f => names.Contains(Path.GetFileName(f))).ToList();
+            train = files.Where(f => !names.Contains(Path.GetFileName(f))).ToList();
+            if (train.Count == 0) throw new ArgumentException("colour windows: heldOutNames hold out every image.");
+        }
         (string?, string) Pair(string c)
         {
             if (greyFolder is null) return (null, c);

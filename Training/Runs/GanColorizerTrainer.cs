@@ -28,6 +28,12 @@ public sealed record GanTrainConfig
     /// <summary>Share of files held out by name for validation.</summary>
     public double HeldOut { get; init; } = 0.1;
 
+    /// <summary>
+    /// File names held out for validation instead of the hashed share: for data whose neighbouring images overlap or
+    /// touch on the ground (sar-optical), a held-out set split by footprint (docs/colorizers.md).
+    /// </summary>
+    public IReadOnlyList<string>? HeldOutNames { get; init; }
+
     public int Batch { get; init; } = 16;
 
     public long Steps { get; init; } = 2000;
@@ -128,7 +134,7 @@ public sealed class GanColorizerTrainer : IDisposable
         if (weights is not null) LoadWeights(weights);
         _optG = new Adam(_g.Parameters(), (float)config.GeneratorLr, (float)config.Beta1, (float)config.Beta2);
         _optD = new Adam(_d.Parameters(), (float)config.DiscriminatorLr, (float)config.Beta1, (float)config.Beta2);
-        var (trainFiles, heldFiles) = ColourWindows.Files(config.Data, config.Grey, config.HeldOut);
+        var (trainFiles, heldFiles) = ColourWindows.Files(config.Data, config.Grey, config.HeldOut, config.HeldOutNames);
         if (heldFiles.Count == 0) heldFiles = [trainFiles[^1]];
         _train = new ColourWindows(trainFiles, config.Model.Window, config.Seed);
         _heldOut = new ColourWindows(heldFiles, config.Model.Window, config.Seed + 7919);

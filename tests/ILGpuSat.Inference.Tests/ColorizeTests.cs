@@ -3,6 +3,7 @@ using ILGpuSat.Engine.IO;
 using ILGpuSat.Engine.Modules;
 using ILGpuSat.Imaging.Imagery;
 using ILGpuSat.Inference.Colorization;
+using ILGpuSat.Inference.Evaluation;
 using ILGpuSat.Kernels.Cpu;
 using ILGpuSat.Networks.Colorization;
 using NUnit.Framework;
@@ -86,6 +87,32 @@ public sealed class ColorizeTests
         var notGan = Path.Combine(_folder, "other.safetensors");
         SafeTensors.Save(notGan, new Dictionary<string, ILGpuSat.Engine.Tensor>(), new Dictionary<string, string> { ["ilgpusat.model"] = "deepsum" });
         Assert.That(() => GanColorizerModel.Load(notGan, backend), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("not a GAN colorizer"));
+    }
+
+    [Test]
+    public void ColourEvaluationScoresTheGreyFloorAMethodAndThePerfectColourer()
+    {
+        var rng = new Random(5);
+        var images = Enumerable.Range(0, 2).Select(k =>
+        {
+            var planes = Enumerable.Range(0, 3).Select(c => Enumerable.Range(0, 24 * 20).Select(i => (float)(0.2 + 0.6 * rng.NextDouble())).ToArray()).ToArray();
+            return ($"img{k}.png", new RasterImage(24, 20, planes));
+        }).ToList();
+        var rows = ColourEvaluation.Run(images, [("perfect", (g, w, h) => images.Single(i => Matches(i.Item2, g)).Item2.Planes)]);
+        Assert.That(rows.Select(r => r.Method), Is.EqualTo(new[] { ColourEvaluation.GreyRow, "perfect" }));
+        Assert.That(rows[0].Colourfulness, Is.EqualTo(0).Within(1e-9), "grey has no colour");
+        Assert.That(rows[1].AbAuc, Is.EqualTo(1).Within(1e-9));
+        Assert.That(rows[1].ColourfulnessRatio, Is.EqualTo(1).Within(1e-9));
+        Assert.That(rows[1].ColourPsnr, Is.GreaterThan(rows[0].ColourPsnr + 20));
+        Assert.That(ColourEvaluation.Markdown(rows), Does.Contain("| perfect |"));
+    }
+
+    // The image whose L* / 100 is this grey.
+    private static bool Matches(RasterImage image, float[] grey)
+    {
+        var l = new float[grey.Length];
+        ILGpuSat.Imaging.Color.Lab.RgbToL(image.Planes[0], image.Planes[1], image.Planes[2], l);
+        return Math.Abs(l[0] / 100f - grey[0]) < 1e-6 && Math.Abs(l[^1] / 100f - grey[^1]) < 1e-6;
     }
 
     private sealed class Sync(List<(int, int)> reports) : IProgress<(int Done, int Total)>
