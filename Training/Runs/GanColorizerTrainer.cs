@@ -104,7 +104,7 @@ public sealed record GanTrainConfig
 /// </summary>
 public sealed class GanColorizerTrainer : IDisposable
 {
-    public const string ConfigName = "config.json";
+    public const string ConfigName = RunFolder.ConfigName;
     public const string ModelName = "gan-colorizer";
     public const string GeneratorPrefix = "generator.";
     public const string DiscriminatorPrefix = "discriminator.";
@@ -158,20 +158,14 @@ public sealed class GanColorizerTrainer : IDisposable
     public static long Start(GanTrainConfig config, string run, Backend backend, Action<string>? report = null, CancellationToken ct = default)
     {
         config.Validate();
-        if (File.Exists(Path.Combine(run, ConfigName)))
-            throw new InvalidOperationException($"train: {run} already holds a run ({ConfigName}); continue it with --resume or choose another --out.");
-        Directory.CreateDirectory(run);
-        AtomicFile.WriteAllText(Path.Combine(run, ConfigName), JsonSerializer.Serialize(config, GanTrainConfig.JsonOptions));
+        RunFolder.Begin(run, config, GanTrainConfig.JsonOptions);
         using var trainer = new GanColorizerTrainer(config, run, backend, null, null, null);
         return trainer.Run(report, ct);
     }
 
     public static long Resume(string run, Backend backend, Action<string>? report = null, CancellationToken ct = default)
     {
-        string path = Path.Combine(run, ConfigName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"resume: {path} does not exist; is {run} a run folder?", path);
-        var config = (JsonSerializer.Deserialize<GanTrainConfig>(File.ReadAllText(path), GanTrainConfig.JsonOptions)
-                      ?? throw new InvalidDataException($"{path}: empty config.")).Validate();
+        var config = RunFolder.ReadConfig<GanTrainConfig>(run, GanTrainConfig.JsonOptions).Validate();
         var store = new CheckpointStore(run);
         var (pointer, state) = store.ReadLatest();
         using var trainer = new GanColorizerTrainer(config, run, backend, state, Path.Combine(store.Folder, CheckpointStore.WeightsName(pointer.Step)),

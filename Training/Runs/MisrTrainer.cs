@@ -98,7 +98,7 @@ public sealed record MisrTrainConfig
 /// </summary>
 public sealed class MisrTrainer : IDisposable
 {
-    public const string ConfigName = "config.json";
+    public const string ConfigName = RunFolder.ConfigName;
 
     private readonly MisrTrainConfig _config;
     private readonly Backend _backend;
@@ -151,20 +151,14 @@ public sealed class MisrTrainer : IDisposable
     public static long Start(MisrTrainConfig config, string run, Backend backend, Action<string>? report = null, CancellationToken ct = default)
     {
         config.Validate();
-        if (File.Exists(Path.Combine(run, ConfigName)))
-            throw new InvalidOperationException($"train: {run} already holds a run ({ConfigName}); continue it with --resume or choose another --out.");
-        Directory.CreateDirectory(run);
-        AtomicFile.WriteAllText(Path.Combine(run, ConfigName), JsonSerializer.Serialize(config, MisrTrainConfig.JsonOptions));
+        RunFolder.Begin(run, config, MisrTrainConfig.JsonOptions);
         using var trainer = new MisrTrainer(config, run, backend, null, null, null);
         return trainer.Run(report, ct);
     }
 
     public static long Resume(string run, Backend backend, Action<string>? report = null, CancellationToken ct = default)
     {
-        string path = Path.Combine(run, ConfigName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"resume: {path} does not exist; is {run} a run folder?", path);
-        var config = (JsonSerializer.Deserialize<MisrTrainConfig>(File.ReadAllText(path), MisrTrainConfig.JsonOptions)
-                      ?? throw new InvalidDataException($"{path}: empty config.")).Validate();
+        var config = RunFolder.ReadConfig<MisrTrainConfig>(run, MisrTrainConfig.JsonOptions).Validate();
         var store = new CheckpointStore(run);
         var (pointer, state) = store.ReadLatest();
         using var trainer = new MisrTrainer(config, run, backend, state, Path.Combine(store.Folder, CheckpointStore.WeightsName(pointer.Step)),
