@@ -12,9 +12,9 @@ namespace ILGpuSat.Inference.Colorization;
 
 /// <summary>
 /// Colorization with a trained SpaceNet GAN generator (what <c>ilgpusat train --model gan-colorizer</c> checkpoints:
-/// generator.* and discriminator.* with the config in the metadata; only the generator is kept). The grey input is the
-/// image's L* / 100 (its lightness, as in training; a one-band image is taken as that already), the output sRGB of the
-/// same size. Images larger than a tile run in tiles that read <see cref="Context"/> pixels beyond their core and are
+/// generator.* and discriminator.* with the config in the metadata; only the generator is kept). The grey input is
+/// what the model learned from (<see cref="GreyOf"/>): a colour image's L* / 100 for a model trained on colour images,
+/// band 1 at full range for one trained on grey / colour pairs (SAR); the output is sRGB of the same size. Images larger than a tile run in tiles that read <see cref="Context"/> pixels beyond their core and are
 /// blended over the overlap, with reflection at the image's edges (the enhancer's <see cref="TileAxis"/>), so memory is
 /// bounded by the tile.
 /// </summary>
@@ -37,6 +37,9 @@ public sealed class GanColorizerModel : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     public GanColorizerConfig Config => _generator.Config;
+
+    /// <summary>True when the model learned from band 1 of separate grey images (SAR), false for L* / 100 of colour images.</summary>
+    public bool ReadsBand => Metadata.TryGetValue("ilgpusat.grey", out var g) && g == "band1";
 
     public static GanColorizerModel Load(string path, Backend backend)
     {
@@ -70,11 +73,14 @@ public sealed class GanColorizerModel : IDisposable
         return new GanColorizerModel(generator, backend, metadata);
     }
 
-    /// <summary>The grey the generator reads: a one-band image as it is, a colour image's L* / 100.</summary>
-    public static float[] GreyOf(RasterImage image)
+    /// <summary>
+    /// The grey the generator reads: band 1 for a model trained on grey / colour pairs (a SAR PNG stored as R = G = B is
+    /// read as its value); otherwise a one-band image as it is and a colour image's L* / 100.
+    /// </summary>
+    public float[] GreyOf(RasterImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.Bands < 3) return image.Planes[0];
+        if (ReadsBand || image.Bands < 3) return image.Planes[0];
         var l = new float[image.Width * image.Height];
         Lab.RgbToL(image.Planes[0], image.Planes[1], image.Planes[2], l);
         for (int i = 0; i < l.Length; i++) l[i] /= 100f;

@@ -13,8 +13,9 @@ namespace ILGpuSat.Inference.Misr;
 
 /// <summary>
 /// Multi-image SR with a trained DeepSUM: a scene's clearest <see cref="DeepSumConfig.Frames"/> looks (the clearest
-/// first, as in training), bicubic x Scale, standardised with the model's constants, masks nearest-upsampled; the
-/// network in eval mode without gradients; the SR de-standardised to [0, 1]. The model file is what
+/// first, as in training), bicubic x Scale, standardised (by the clearest look's own statistics, or the model's
+/// constants: <see cref="MisrOptions.NormaliseScene"/>), masks nearest-upsampled; the network in eval mode without
+/// gradients; the SR mapped back and clamped to [0, 1]. The model file is what
 /// <c>ilgpusat train --model deepsum</c> checkpoints: the DeepSUM state dict with its config and scale in the metadata.
 /// Scenes larger than a tile run in blended tiles and scenes with more looks than the network fuses in sliding
 /// windows (<see cref="MisrOptions"/>).

@@ -60,7 +60,7 @@ public static class ColorizeCommand
                         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(target)} exists; kept (use --overwrite to replace it)[/]");
                         continue;
                     }
-                    var rgb = colorizer.Colorize(GanColorizerModel.GreyOf(image), image.Width, image.Height, tile);
+                    var rgb = colorizer.Colorize(colorizer.GreyOf(image), image.Width, image.Height, tile);
                     ImageWriter.Write(target, new RasterImage(image.Width, image.Height, rgb, image.Valid), new WriteOptions { Geo = geo ? image.Geo : null });
                     done++;
                 }

@@ -109,6 +109,11 @@ public sealed class GanColorizerTrainer : IDisposable
     public const string GeneratorPrefix = "generator.";
     public const string DiscriminatorPrefix = "discriminator.";
 
+    /// <summary>Metadata key of the grey the generator learned from: <see cref="LightnessGrey"/> or <see cref="BandGrey"/>.</summary>
+    public const string GreyKey = "ilgpusat.grey";
+    public const string LightnessGrey = "lightness";
+    public const string BandGrey = "band1";
+
     private readonly GanTrainConfig _config;
     private readonly Backend _backend;
     private readonly GanGenerator _g;
@@ -321,6 +326,7 @@ public sealed class GanColorizerTrainer : IDisposable
         {
             [ModelFile.ModelKey] = ModelName, ["step"] = _step.ToString(CultureInfo.InvariantCulture),
             [ModelFile.ConfigKey] = JsonSerializer.Serialize(_config.Model, GanTrainConfig.JsonOptions),
+            [GreyKey] = _config.Grey is null ? LightnessGrey : BandGrey,
         };
         Engine.IO.SafeTensors.Save(path, state, metadata);
     }
