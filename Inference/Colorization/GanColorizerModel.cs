@@ -41,6 +41,21 @@ public sealed class GanColorizerModel : IDisposable
     /// <summary>True when the model learned from band 1 of separate grey images (SAR), false for L* / 100 of colour images.</summary>
     public bool ReadsBand => Metadata.TryGetValue("ilgpusat.grey", out var g) && g == "band1";
 
+    /// <summary>The bundled GAN colorizers by name (docs/colorizers.md says how each was trained).</summary>
+    public static IReadOnlyList<string> BundledNames { get; } = ["gan-colorizer", "gan-colorizer-sar"];
+
+    /// <summary>Loads a bundled GAN colorizer: gan-colorizer (optical, AID) or gan-colorizer-sar (Sentinel-1 VH).</summary>
+    public static GanColorizerModel LoadBundled(string name, Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(backend);
+        if (!BundledNames.Contains(name))
+            throw new ArgumentException($"no bundled colour model '{name}'; bundled: {string.Join(", ", BundledNames)} (or pass a weights file).");
+        string resource = $"ILGpuSat.Inference.DefaultModel.{name}.safetensors";
+        return EmbeddedModel.Load(resource, $"this build of ILGpuSat.Inference has no bundled '{name}' (resource '{resource}'); pass a weights file.",
+            path => Load(path, backend));
+    }
+
     public static GanColorizerModel Load(string path, Backend backend)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace ILGpuSat.Tools.Commands;
 
 /// <summary>
-/// `ilgpusat colorize INPUT... -o OUT --model FILE`: colour at the same resolution with a trained GAN colorizer
+/// `ilgpusat colorize INPUT... -o OUT [--model NAME|FILE]`: colour at the same resolution with a bundled or trained GAN colorizer
 /// (<see cref="GanColorizerModel"/>), thin over it. Inputs are files or folders (recursive); a colour input is reduced
 /// to its lightness and recoloured. Each goes to OUT/NAME.png (OUT/NAME.tif with the georeference for GeoTIFF). A bad
 /// file is named and skipped (exit code 1); existing outputs are kept unless --overwrite.
@@ -19,7 +19,7 @@ public static class ColorizeCommand
     {
         var inputs = new Argument<string[]>("INPUT") { Description = "grey or colour images, or folders of them (recursive)", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--output", "-o") { Description = "output folder", Required = true };
-        var model = new Option<string>("--model") { Description = "a gan-colorizer weights file (ilgpusat train --model gan-colorizer)", Required = true };
+        var model = new Option<string>("--model") { Description = "a bundled colour model (gan-colorizer, gan-colorizer-sar) or a gan-colorizer weights file (ilgpusat train --model gan-colorizer)", DefaultValueFactory = _ => "gan-colorizer" };
         var tile = new Option<int>("--tile") { Description = "pixels per tile side (larger images run in blended tiles)", DefaultValueFactory = _ => 512 };
         var device = CommonOptions.Device();
         var overwrite = new Option<bool>("--overwrite") { Description = "replace existing outputs" };
@@ -33,12 +33,14 @@ public static class ColorizeCommand
 
     private static int Run(string[] inputs, string output, string modelPath, int tile, string device, bool overwrite)
     {
-        if (!File.Exists(modelPath)) throw new UserError($"--model {modelPath}: no such file (shipped colour models other than the default are not bundled yet; pass a gan-colorizer checkpoint).");
+        bool bundled = GanColorizerModel.BundledNames.Contains(modelPath);
+        if (!bundled && !File.Exists(modelPath))
+            throw new UserError($"--model {modelPath}: no such file, and not a bundled colour model ({string.Join(", ", GanColorizerModel.BundledNames)}).");
         foreach (var input in inputs)
             if (!File.Exists(input) && !Directory.Exists(input)) throw new UserError($"colorize: input '{input}' does not exist.");
         var files = Training.Data.ImageCatalog.ListImageFiles(inputs);
         using var backend = CommonOptions.CreateBackend(device);
-        using var colorizer = GanColorizerModel.Load(modelPath, backend);
+        using var colorizer = bundled ? GanColorizerModel.LoadBundled(modelPath, backend) : GanColorizerModel.Load(modelPath, backend);
         Directory.CreateDirectory(output);
         int done = 0, kept = 0, failed = 0;
         var clock = Stopwatch.StartNew();

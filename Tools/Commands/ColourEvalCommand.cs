@@ -18,11 +18,13 @@ public static class ColourEvalCommand
         if (!Directory.Exists(data)) throw new UserError($"--colour {data}: no such folder.");
         if (modelPaths.Length == 0) throw new UserError("--colour needs --models: gan-colorizer weights files.");
         foreach (var m in modelPaths)
-            if (!File.Exists(m)) throw new UserError($"--models {m}: no such file.");
+            if (!GanColorizerModel.BundledNames.Contains(m) && !File.Exists(m)) throw new UserError($"--models {m}: no such file, and not a bundled colour model.");
         // Read every image before any model runs or any file is written.
         var images = EvaluationSet.List(data, perClass).Select(fc => (fc.File, ImageReader.Read(fc.File))).ToList();
         using var backend = CommonOptions.CreateBackend(device);
-        var models = modelPaths.Select(p => (Name: $"gan-colorizer ({Path.GetFileNameWithoutExtension(p)})", Model: GanColorizerModel.Load(p, backend))).ToList();
+        var models = modelPaths.Select(p => GanColorizerModel.BundledNames.Contains(p)
+            ? (Name: $"{p} (bundled)", Model: GanColorizerModel.LoadBundled(p, backend))
+            : (Name: $"gan-colorizer ({Path.GetFileNameWithoutExtension(p)})", Model: GanColorizerModel.Load(p, backend))).ToList();
         try
         {
             IReadOnlyList<ColourSummaryRow> rows = null!;

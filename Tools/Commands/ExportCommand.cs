@@ -34,6 +34,8 @@ public static class ExportCommand
         if (!File.Exists(input)) throw new UserError($"'{input}': no such file.");
         if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new UserError($"'{output}': the output must not be the input.");
         using var cpu = new CpuBackend();
+        if (SafeTensors.Read(input).Metadata.GetValueOrDefault(ModelFile.ModelKey) == Training.Runs.GanColorizerTrainer.ModelName)
+            return ExportGenerator(input, output, dtype, cpu);
         var model = ModelFile.Load(input, cpu);
         using var network = model.Network;
         var extra = model.Metadata.Where(kv => kv.Key is not (ModelFile.ModelKey or ModelFile.ConfigKey or ModelFile.NormalizationKey))
@@ -41,6 +43,23 @@ public static class ExportCommand
         extra["ilgpusat.exported_from"] = Path.GetFileName(input);
         ModelFile.Save(output, network, model.ModelName, model.Config, extra, dtype);
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)} ({model.ModelName}, {dtype}, {new FileInfo(output).Length / 1e6:F1} MB)");
+        return 0;
+    }
+
+    // A GAN colorizer checkpoint holds both networks; inference needs the generator alone.
+    private static int ExportGenerator(string input, string output, SafeTensorsDType dtype, CpuBackend cpu)
+    {
+        var metadata = new Dictionary<string, string>(SafeTensors.Read(input).Metadata) { ["ilgpusat.exported_from"] = Path.GetFileName(input) };
+        var tensors = SafeTensors.Load(input, cpu);
+        try
+        {
+            var generator = tensors.Where(kv => kv.Key.StartsWith(Training.Runs.GanColorizerTrainer.GeneratorPrefix, StringComparison.Ordinal))
+                                   .ToDictionary(kv => kv.Key, kv => kv.Value);
+            if (generator.Count == 0) throw new UserError($"'{input}': a gan-colorizer file without generator weights.");
+            SafeTensors.Save(output, generator, metadata, dtype);
+        }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)} (gan-colorizer generator, {dtype}, {new FileInfo(output).Length / 1e6:F2} MB)");
         return 0;
     }
 }
