@@ -90,6 +90,35 @@ public sealed class ColorizeTests
     }
 
     [Test]
+    public void TheBundledColorizersLoadAndColourAndExportKeepsTheGeneratorAlone()
+    {
+        using var backend = new CpuBackend();
+        foreach (var name in GanColorizerModel.BundledNames)
+        {
+            using var bundled = GanColorizerModel.LoadBundled(name, backend);
+            Assert.That(bundled.ReadsBand, Is.EqualTo(name.EndsWith("-sar", StringComparison.Ordinal)), $"{name}: SAR reads band 1, optical its lightness");
+            var rgb = bundled.Colorize(Grey(30, 20), 30, 20);
+            Assert.That(rgb.SelectMany(p => p).All(v => v is >= 0f and <= 1f), Is.True);
+            double spread = Enumerable.Range(0, 600).Average(i => Math.Abs(rgb[0][i] - rgb[2][i]));
+            Assert.That(spread, Is.GreaterThan(1e-3), $"{name}: red and blue differ somewhere: the output is not grey");
+        }
+        Assert.That(() => GanColorizerModel.LoadBundled("nope", backend), Throws.ArgumentException.With.Message.Contains("gan-colorizer-sar"));
+
+        string exported = Path.Combine(_folder, "exported.safetensors");
+        var writer = new StringWriter();
+        var previous = AnsiConsole.Console;
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        try { Assert.That(Tools.Program.Main(["export", _model, "-o", exported, "--dtype", "f32"]), Is.EqualTo(0), writer.ToString()); }
+        finally { AnsiConsole.Console = previous; }
+        var (tensors, metadata) = SafeTensors.Read(exported);
+        Assert.That(tensors.Select(t => t.Name), Is.All.StartsWith("generator."));
+        Assert.That(metadata["ilgpusat.model"], Is.EqualTo("gan-colorizer"));
+        using var reloaded = GanColorizerModel.Load(exported, backend);
+        using var original = GanColorizerModel.Load(_model, backend);
+        Assert.That(reloaded.Colorize(Grey(16, 12), 16, 12)[1], Is.EqualTo(original.Colorize(Grey(16, 12), 16, 12)[1]));
+    }
+
+    [Test]
     public void ColourEvaluationScoresTheGreyFloorAMethodAndThePerfectColourer()
     {
         var rng = new Random(5);
