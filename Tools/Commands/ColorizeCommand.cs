@@ -56,10 +56,9 @@ public static class ColorizeCommand
                     var image = ImageReader.Read(file, new ReadOptions { Stretch = StretchMode.Auto });
                     bool geo = image.Geo is { HasGeoTransform: true };
                     string target = Path.Combine(output, name + (geo ? ".tif" : ".png"));
-                    if (File.Exists(target) && !overwrite)
+                    if (ExistingOutput.Kept(target, overwrite))
                     {
                         kept++;
-                        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(target)} exists; kept (use --overwrite to replace it)[/]");
                         continue;
                     }
                     var rgb = colorizer.Colorize(colorizer.GreyOf(image), image.Width, image.Height, tile);

@@ -78,10 +78,9 @@ public static class FuseSarCommand
                     var sar = ImageReader.Read(sarPath, new ReadOptions { Stretch = StretchMode.Raw, Bands = [1] });
                     bool geo = sar.Geo is { HasGeoTransform: true };
                     string target = Path.Combine(output, name + (geo ? ".tif" : ".png"));
-                    if (File.Exists(target) && !overwrite)
+                    if (ExistingOutput.Kept(target, overwrite))
                     {
                         kept++;
-                        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(target)} exists; kept (use --overwrite to replace it)[/]");
                         continue;
                     }
                     if (!File.Exists(opticalPath)) throw new FileNotFoundException($"'{opticalPath}': no optical image pairs with {Path.GetFileName(sarPath)}.");

@@ -74,10 +74,9 @@ public static class MisrCommand
                 task.Description = Markup.Escape(name);
                 try
                 {
-                    if (File.Exists(target) && !overwrite)
+                    if (ExistingOutput.Kept(target, overwrite))
                     {
                         kept++;
-                        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(target)} exists; kept (use --overwrite to replace it)[/]");
                         continue;
                     }
                     int need = enhancer.IsSingleImage ? 1 : enhancer.Config.Frames;
