@@ -3,6 +3,56 @@ namespace ILGpuSat.Engine;
 public static partial class F
 {
     /// <summary>
+    /// sum(w (input - target)^2) / count: a per-element weighted MSE, as divcolor's colour-rebalanced L2 (each ab
+    /// value weighted by the rebalancing weight of its pixel's colour bin). <paramref name="weights"/> has the input's
+    /// shape and is a constant. Composed of Sub, Mul and Mean.
+    /// </summary>
+    public static Tensor WeightedMseLoss(Tensor input, Tensor target, Tensor weights)
+    {
+        const string op = "weighted_mse_loss";
+        Check.NotNull(op, nameof(input), input);
+        Check.NotNull(op, nameof(target), target);
+        Check.NotNull(op, nameof(weights), weights);
+        if (!input.Shape.SequenceEqual(target.Shape) || !input.Shape.SequenceEqual(weights.Shape))
+            throw new ArgumentException($"{op}: input {Check.S(input)}, target {Check.S(target)} and weights {Check.S(weights)} must have one shape.");
+        var diff = Sub(input, target);
+        var squares = diff.ReplacedBy(Mul(diff, diff));
+        var weighted = squares.ReplacedBy(Mul(squares, weights));
+        return weighted.ReplacedBy(Mean(weighted));
+    }
+
+    /// <summary>
+    /// The gradient loss of divcolor: the MSE between the horizontal finite differences of input and target
+    /// (x[..., j+1] - x[..., j]) plus the MSE between their vertical ones, over x [N, C, H, W] with H, W of at least 2,
+    /// so a prediction is asked to have the target's edges, not only its values. Composed of Narrow, Sub and MseLoss.
+    /// </summary>
+    public static Tensor GradientLoss(Tensor input, Tensor target)
+    {
+        const string op = "gradient_loss";
+        Check.NotNull(op, nameof(input), input);
+        Check.NotNull(op, nameof(target), target);
+        Check.Rank(op, "input", input, 4);
+        if (!input.Shape.SequenceEqual(target.Shape)) throw new ArgumentException($"{op}: target {Check.S(target)} must have the input's shape {Check.S(input)}.");
+        int h = input.Size(2), w = input.Size(3);
+        if (h < 2 || w < 2) throw new ArgumentException($"{op}: H and W must be at least 2, got {Check.S(input)}.");
+        Tensor Difference(Tensor x, int dim, int size)
+        {
+            var next = Narrow(x, dim, 1, size - 1);
+            var previous = Narrow(x, dim, 0, size - 1);
+            var d = Sub(next, previous);
+            next.ReleaseIfNoGrad();
+            previous.ReleaseIfNoGrad();
+            return d;
+        }
+        var horizontal = MseLoss(Difference(input, 3, w), Difference(target, 3, w));
+        var vertical = MseLoss(Difference(input, 2, h), Difference(target, 2, h));
+        var total = Add(horizontal, vertical);
+        horizontal.ReleaseIfNoGrad();
+        vertical.ReleaseIfNoGrad();
+        return total;
+    }
+
+    /// <summary>
     /// lambda * sum of w^2 over <paramref name="weights"/>: an L2 penalty on chosen parameters only (the SpaceNet GAN
     /// penalises its discriminator's weights, not its generator's), added to that network's loss. Its gradient,
     /// 2 lambda w, reaches exactly those tensors. Composed of Mul, Sum and Add.

@@ -45,7 +45,7 @@ public static class GoldenOps
         "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
         "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d", "spatial_mean", "reflect_pad2d",
         "exp", "log", "sigmoid", "softplus", "linear", "binary_cross_entropy_with_logits", "gaussian_kl", "logsumexp",
-        "gaussian_mixture_nll",
+        "gaussian_mixture_nll", "weighted_mse_loss", "gradient_loss",
     ];
 
     /// <summary>The manifest ops this runner knows how to run.</summary>
@@ -109,6 +109,8 @@ public static class GoldenOps
         ["gaussian_kl"] = (p, x) => F.GaussianKl(x["mu"], x["logvar"], Int(p, "batch")),
         ["logsumexp"] = (p, x) => F.LogSumExp(x["x"]),
         ["gaussian_mixture_nll"] = (p, x) => F.GaussianMixtureNll(x["z"], x["weight_logits"], x["means"], x["log_std"]),
+        ["weighted_mse_loss"] = (p, x) => F.WeightedMseLoss(x["input"], x["target"], x["weights"]),
+        ["gradient_loss"] = (p, x) => F.GradientLoss(x["input"], x["target"]),
     };
 
     // ---- locating the cases ---------------------------------------------------------------------

@@ -94,6 +94,16 @@ public class GradCheckTests
     public void LogSumExp() => Check("logsumexp", t => F.LogSumExp(t[0]), In("x", 2, 4, 1, 3));
 
     [Test]
+    public void WeightedMseLoss()
+    {
+        var weights = Tensor.FromArray(Uniform(_rng, 12).Select(v => 0.2f + Math.Abs(v)).ToArray(), [1, 2, 2, 3], _backend);
+        Check("weighted_mse_loss", t => F.WeightedMseLoss(t[0], t[1], weights), In("input", 1, 2, 2, 3), In("target", 1, 2, 2, 3));
+    }
+
+    [Test]
+    public void GradientLoss() => Check("gradient_loss", t => F.GradientLoss(t[0], t[1]), In("input", 2, 2, 3, 4), In("target", 2, 2, 3, 4));
+
+    [Test]
     public void L2PenaltyOnChosenWeights() => Check("l2_penalty", t => F.L2Penalty([t[0], t[1]], 0.3f), In("w1", 2, 3), In("w2", 4));
 
     [Test]

@@ -36,7 +36,7 @@ REQUIRED_OPS = [
     "interpolate_nearest", "max_pool2d", "sum", "mean", "softmax", "log_softmax", "mse_loss",
     "soft_cross_entropy", "instance_norm", "reshape", "conv3d", "dynamic_conv2d", "spatial_mean", "reflect_pad2d",
     "exp", "log", "sigmoid", "softplus", "linear", "binary_cross_entropy_with_logits", "gaussian_kl", "logsumexp",
-    "gaussian_mixture_nll",
+    "gaussian_mixture_nll", "weighted_mse_loss", "gradient_loss",
 ]
 
 
@@ -456,6 +456,23 @@ def make_ops():
         c.add(f"gaussian_mixture_nll_{tag}", "gaussian_mixture_nll", {},
               {"z": f32((n, d), g), "weight_logits": f32((n, k), g), "means": f32((n, k, d), g), "log_std": f32((n, k, d), g, scale=0.3)},
               mixture_nll, sd)
+
+    # divcolor's decoder losses: the colour-rebalanced L2 (per-value weights) and the gradient loss.
+    for tag, xs in [("n2_c2_5x6", (2, 2, 5, 6)), ("n1_c2_8x8", (1, 2, 8, 8))]:
+        sd = nxt()
+        g = gen_for(sd)
+        weights = (f32(xs, g).abs() + 0.1).to(torch.float32).to(torch.float64)
+        c.add(f"weighted_mse_loss_{tag}", "weighted_mse_loss", {}, {"input": f32(xs, g), "target": f32(xs, g), "weights": weights},
+              lambda input, target, weights: torch.mean(weights * (input - target) ** 2), sd, differentiable=["input", "target"])
+        sd = nxt()
+        g = gen_for(sd)
+
+        def gradient_loss(input, target):
+            dh = lambda x: x[..., :, 1:] - x[..., :, :-1]
+            dv = lambda x: x[..., 1:, :] - x[..., :-1, :]
+            return F.mse_loss(dh(input), dh(target)) + F.mse_loss(dv(input), dv(target))
+
+        c.add(f"gradient_loss_{tag}", "gradient_loss", {}, {"input": f32(xs, g), "target": f32(xs, g)}, gradient_loss, sd)
 
     ops_seen = sorted({case["op"] for case in c.cases})
     assert ops_seen == sorted(REQUIRED_OPS), (ops_seen, REQUIRED_OPS)
