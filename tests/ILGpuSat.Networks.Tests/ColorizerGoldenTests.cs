@@ -67,4 +67,39 @@ public class ColorizerGoldenTests
         Assert.That(() => discriminator.Forward(Tensor.Zeros([1, 3, 64, 64], backend: backend)), Throws.ArgumentException.With.Message.Contains("32, 32"));
         Assert.That(discriminator.Weights.Count(), Is.EqualTo(6), "five convolutions and the linear layer");
     }
+    [Test]
+    public void DivColorsVaeAndMixtureMatchPyTorchWithEveryGradient()
+    {
+        string folder = Path.Combine(RepositoryPaths.Root, "tests", "golden", "colorizers", "divcolor");
+        (float[] Data, int[] Shape) Npy_(string name) => Npy.Read(Path.Combine(folder, name));
+        using var backend = new CpuBackend();
+        using var net = new DivColor(new LayerFactory(backend, 1), new DivColorConfig { Size = 16, Widths = [3, 4, 5, 6], Z = 4, Components = 3 });
+        net.Load(Path.Combine(folder, "model.safetensors"));
+        using var scope = new TensorScope();
+        Tensor T(string name) { var (d, sh) = Npy_(name); return Tensor.FromArray(d, sh, backend); }
+        var ab = T("ab.npy");
+        var features = net.GreyFeatures(T("grey.npy"));
+        var (mu, logVar) = net.Encode(ab);
+        var z = F.Add(mu, F.Mul(F.Exp(F.Mul(logVar, 0.5f)), T("eps.npy")));
+        var decoded = net.Decode(z, features);
+        var (weightLogits, means) = net.Mixture(features);
+        foreach (var (name, t) in new[] { ("decoded", decoded), ("mu", mu), ("logvar", logVar), ("weight_logits", weightLogits), ("means", means) })
+        {
+            var (d, sh) = Npy_(name + ".npy");
+            NetworkGoldens.AssertClose(name, t, d, sh, Tolerance);
+        }
+        var logStd = Tensor.Full(means.Shape, MathF.Log(0.3f), backend);
+        var loss = F.Add(F.Add(F.MseLoss(decoded, ab), F.GradientLoss(decoded, ab)),
+                         F.Add(F.GaussianKl(mu, logVar, 3), F.GaussianMixtureNll(z, weightLogits, means, logStd)));
+        loss.Backward();
+        var grads = NetworkGoldens.Named(Path.Combine(folder, "grads.safetensors"));
+        var parameters = net.NamedParameters().ToList();
+        Assert.That(parameters.Select(p => p.Name), Is.EquivalentTo(grads.Keys), "the same parameters, by PyTorch's names");
+        foreach (var (name, p) in parameters)
+        {
+            // A convolution's bias before batch norm has no effect: zero in PyTorch (float64), float32 rounding here (the loss is about 20).
+            if (grads[name].Data.Max(MathF.Abs) < 1e-9f) { Assert.That(p.Grad!.ToArray().Max(MathF.Abs), Is.LessThan(1e-4f), name); continue; }
+            NetworkGoldens.AssertClose($"d/d {name}", p.Grad!, grads[name].Data, grads[name].Shape, Tolerance);
+        }
+    }
 }
