@@ -47,6 +47,15 @@ public static class Lab
         }
     }
 
+    /// <summary>L* / 100 (0..1) of sRGB planes: the grey the colorizers read (and the fused SAR targets' sigma0).</summary>
+    public static float[] UnitLightness(float[] r, float[] g, float[] b)
+    {
+        var l = new float[r.Length];
+        RgbToL(r, g, b, l);
+        for (int i = 0; i < l.Length; i++) l[i] /= 100f;
+        return l;
+    }
+
     /// <summary>Only L* of sRGB (the network input and SR target): skips the X and Z work.</summary>
     public static void RgbToL(ReadOnlySpan<float> r, ReadOnlySpan<float> g, ReadOnlySpan<float> b, Span<float> l)
     {

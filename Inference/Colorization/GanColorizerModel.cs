@@ -39,7 +39,7 @@ public sealed class GanColorizerModel : IDisposable
     public GanColorizerConfig Config => _generator.Config;
 
     /// <summary>True when the model learned from band 1 of separate grey images (SAR), false for L* / 100 of colour images.</summary>
-    public bool ReadsBand => Metadata.TryGetValue("ilgpusat.grey", out var g) && g == "band1";
+    public bool ReadsBand => Metadata.TryGetValue(GanColorizerFile.GreyKey, out var g) && g == GanColorizerFile.BandGrey;
 
     /// <summary>The bundled GAN colorizers by name (docs/colorizers.md says how each was trained).</summary>
     public static IReadOnlyList<string> BundledNames { get; } = ["gan-colorizer", "gan-colorizer-sar"];
@@ -56,26 +56,28 @@ public sealed class GanColorizerModel : IDisposable
             path => Load(path, backend));
     }
 
+    /// <summary>A bundled colorizer by name (<see cref="BundledNames"/>), or else a weights file.</summary>
+    public static GanColorizerModel Open(string nameOrPath, Backend backend)
+        => BundledNames.Contains(nameOrPath) ? LoadBundled(nameOrPath, backend) : Load(nameOrPath, backend);
+
     public static GanColorizerModel Load(string path, Backend backend)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(backend);
         var (arrays, metadata) = SafeTensors.Read(path);
-        if (!metadata.TryGetValue(ModelFile.ModelKey, out var model) || model != "gan-colorizer")
+        if (!metadata.TryGetValue(ModelFile.ModelKey, out var model) || model != GanColorizerFile.ModelName)
             throw new InvalidDataException($"{path}: not a GAN colorizer (its metadata names model '{model ?? "none"}'; train one with ilgpusat train --model gan-colorizer).");
         GanColorizerConfig config;
         try
         {
-            config = JsonSerializer.Deserialize<GanColorizerConfig>(metadata[ModelFile.ConfigKey], new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase })
-                     ?? throw new JsonException("empty config");
-            config.Validate();
+            config = GanColorizerFile.ParseConfig(metadata[ModelFile.ConfigKey]);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or ArgumentException)
         {
             throw new InvalidDataException($"{path}: the GAN colorizer config in its metadata is unreadable: {e.Message}", e);
         }
         var generator = new GanGenerator(new LayerFactory(backend, 0), config);
-        const string prefix = "generator.";
+        const string prefix = GanColorizerFile.GeneratorPrefix;
         var state = arrays.Where(a => a.Name.StartsWith(prefix, StringComparison.Ordinal))
                           .ToDictionary(a => a.Name[prefix.Length..], a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());
         try { generator.LoadStateDict(state, strict: true); }
@@ -96,10 +98,7 @@ public sealed class GanColorizerModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         if (ReadsBand || image.Bands < 3) return image.Planes[0];
-        var l = new float[image.Width * image.Height];
-        Lab.RgbToL(image.Planes[0], image.Planes[1], image.Planes[2], l);
-        for (int i = 0; i < l.Length; i++) l[i] /= 100f;
-        return l;
+        return Lab.UnitLightness(image.Planes[0], image.Planes[1], image.Planes[2]);
     }
 
     /// <summary>sRGB planes (3 x width x height, [0, 1]) of a grey image (width x height, [0, 1]).</summary>

@@ -38,17 +38,15 @@ public static class ColourEvaluation
             if (image.Bands < 3) throw new ImageFormatException(file, $"has {image.Bands} band(s); colour evaluation needs RGB ground truth");
             int w = image.Width, h = image.Height;
             var truth = image.Planes[..3];
-            var grey = new float[w * h];
-            Lab.RgbToL(truth[0], truth[1], truth[2], grey);
-            for (int i = 0; i < grey.Length; i++) grey[i] /= 100f;
-            var (ta, tb) = Ab(truth);
+            var grey = Lab.UnitLightness(truth[0], truth[1], truth[2]);
+            var (_, ta, tb) = ImageScores.ToLab(truth);
             double truthColourfulness = ColorMetrics.Colourfulness(truth[0], truth[1], truth[2]);
             foreach (var (name, colorize) in all)
             {
                 var clock = Stopwatch.StartNew();
                 var rgb = colorize(grey, w, h);
                 double ms = clock.Elapsed.TotalMilliseconds;
-                var (pa, pb) = Ab(rgb);
+                var (_, pa, pb) = ImageScores.ToLab(rgb);
                 var s = sums[name];
                 s[0] += ImageMetrics.Psnr(truth, rgb, w, h, 1.0);
                 s[1] += ColorMetrics.Colourfulness(rgb[0], rgb[1], rgb[2]);
@@ -79,13 +77,5 @@ public static class ColourEvaluation
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"\"{r.Method.Replace("\"", "\"\"", StringComparison.Ordinal)}\",{r.Images},{r.ColourPsnr:R},{r.Colourfulness:R},{r.TruthColourfulness:R},{r.ColourfulnessRatio:R},{r.AbAuc:R},{r.Milliseconds:R}"));
         return sb.ToString();
-    }
-
-    private static (float[] A, float[] B) Ab(float[][] rgb)
-    {
-        int n = rgb[0].Length;
-        var l = new float[n]; var a = new float[n]; var b = new float[n];
-        Lab.RgbToLab(rgb[0], rgb[1], rgb[2], l, a, b);
-        return (a, b);
     }
 }

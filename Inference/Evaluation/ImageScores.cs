@@ -47,7 +47,8 @@ public sealed record ImageScores(string Method, string File, string Class, doubl
     /// <summary>BT.601 Y (16..235) of an sRGB grey plane: the MATLAB rgb2ycbcr luma with R = G = B.</summary>
     public static float[] GreyLuma(float[] grey) => ImageMetrics.LumaY(grey, grey, grey);
 
-    static (float[] L, float[] A, float[] B) ToLab(float[][] rgb)
+    /// <summary>CIE L*a*b* planes of sRGB planes (the colour scores read a*b*).</summary>
+    internal static (float[] L, float[] A, float[] B) ToLab(float[][] rgb)
     {
         int n = rgb[0].Length;
         var l = new float[n]; var a = new float[n]; var b = new float[n];

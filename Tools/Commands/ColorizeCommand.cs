@@ -33,14 +33,13 @@ public static class ColorizeCommand
 
     private static int Run(string[] inputs, string output, string modelPath, int tile, string device, bool overwrite)
     {
-        bool bundled = GanColorizerModel.BundledNames.Contains(modelPath);
-        if (!bundled && !File.Exists(modelPath))
+        if (!GanColorizerModel.BundledNames.Contains(modelPath) && !File.Exists(modelPath))
             throw new UserError($"--model {modelPath}: no such file, and not a bundled colour model ({string.Join(", ", GanColorizerModel.BundledNames)}).");
         foreach (var input in inputs)
             if (!File.Exists(input) && !Directory.Exists(input)) throw new UserError($"colorize: input '{input}' does not exist.");
         var files = Training.Data.ImageCatalog.ListImageFiles(inputs);
         using var backend = CommonOptions.CreateBackend(device);
-        using var colorizer = bundled ? GanColorizerModel.LoadBundled(modelPath, backend) : GanColorizerModel.Load(modelPath, backend);
+        using var colorizer = GanColorizerModel.Open(modelPath, backend);
         Directory.CreateDirectory(output);
         int done = 0, kept = 0, failed = 0;
         var clock = Stopwatch.StartNew();

@@ -22,9 +22,8 @@ public static class ColourEvalCommand
         // Read every image before any model runs or any file is written.
         var images = EvaluationSet.List(data, perClass).Select(fc => (fc.File, ImageReader.Read(fc.File))).ToList();
         using var backend = CommonOptions.CreateBackend(device);
-        var models = modelPaths.Select(p => GanColorizerModel.BundledNames.Contains(p)
-            ? (Name: $"{p} (bundled)", Model: GanColorizerModel.LoadBundled(p, backend))
-            : (Name: $"gan-colorizer ({Path.GetFileNameWithoutExtension(p)})", Model: GanColorizerModel.Load(p, backend))).ToList();
+        var models = modelPaths.Select(p => (Name: GanColorizerModel.BundledNames.Contains(p) ? $"{p} (bundled)" : $"gan-colorizer ({Path.GetFileNameWithoutExtension(p)})",
+                                             Model: GanColorizerModel.Open(p, backend))).ToList();
         try
         {
             IReadOnlyList<ColourSummaryRow> rows = null!;

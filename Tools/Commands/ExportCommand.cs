@@ -34,7 +34,7 @@ public static class ExportCommand
         if (!File.Exists(input)) throw new UserError($"'{input}': no such file.");
         if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new UserError($"'{output}': the output must not be the input.");
         using var cpu = new CpuBackend();
-        if (SafeTensors.Read(input).Metadata.GetValueOrDefault(ModelFile.ModelKey) == Training.Runs.GanColorizerTrainer.ModelName)
+        if (SafeTensors.Read(input).Metadata.GetValueOrDefault(ModelFile.ModelKey) == Networks.Colorization.GanColorizerFile.ModelName)
             return ExportGenerator(input, output, dtype, cpu);
         var model = ModelFile.Load(input, cpu);
         using var network = model.Network;
@@ -53,7 +53,7 @@ public static class ExportCommand
         var tensors = SafeTensors.Load(input, cpu);
         try
         {
-            var generator = tensors.Where(kv => kv.Key.StartsWith(Training.Runs.GanColorizerTrainer.GeneratorPrefix, StringComparison.Ordinal))
+            var generator = tensors.Where(kv => kv.Key.StartsWith(Networks.Colorization.GanColorizerFile.GeneratorPrefix, StringComparison.Ordinal))
                                    .ToDictionary(kv => kv.Key, kv => kv.Value);
             if (generator.Count == 0) throw new UserError($"'{input}': a gan-colorizer file without generator weights.");
             SafeTensors.Save(output, generator, metadata, dtype);

@@ -92,12 +92,7 @@ public sealed class ColourWindows
             throw new ImageFormatException(file.Colour, $"is {colour.Width}x{colour.Height}, smaller than the {_side}-pixel window");
         var rgb = colour.Planes.Take(3).ToArray();
         float[] grey;
-        if (file.Grey is null)
-        {
-            grey = new float[colour.Width * colour.Height];
-            Lab.RgbToL(rgb[0], rgb[1], rgb[2], grey);
-            for (int i = 0; i < grey.Length; i++) grey[i] /= 100f;
-        }
+        if (file.Grey is null) grey = Lab.UnitLightness(rgb[0], rgb[1], rgb[2]);
         else
         {
             var g = ImageReader.Read(file.Grey, new ReadOptions { Stretch = StretchMode.FullRange, Bands = [1] });

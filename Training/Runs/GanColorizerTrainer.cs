@@ -105,14 +105,7 @@ public sealed record GanTrainConfig
 public sealed class GanColorizerTrainer : IDisposable
 {
     public const string ConfigName = RunFolder.ConfigName;
-    public const string ModelName = "gan-colorizer";
-    public const string GeneratorPrefix = "generator.";
-    public const string DiscriminatorPrefix = "discriminator.";
-
-    /// <summary>Metadata key of the grey the generator learned from: <see cref="LightnessGrey"/> or <see cref="BandGrey"/>.</summary>
-    public const string GreyKey = "ilgpusat.grey";
-    public const string LightnessGrey = "lightness";
-    public const string BandGrey = "band1";
+    public const string ModelName = GanColorizerFile.ModelName;
 
     private readonly GanTrainConfig _config;
     private readonly Backend _backend;
@@ -185,8 +178,8 @@ public sealed class GanColorizerTrainer : IDisposable
         {
             Dictionary<string, Tensor> Part(string prefix) => loaded.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
                                                                    .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
-            _g.LoadStateDict(Part(GeneratorPrefix), strict: true);
-            _d.LoadStateDict(Part(DiscriminatorPrefix), strict: true);
+            _g.LoadStateDict(Part(GanColorizerFile.GeneratorPrefix), strict: true);
+            _d.LoadStateDict(Part(GanColorizerFile.DiscriminatorPrefix), strict: true);
         }
         catch (ArgumentException e)
         {
@@ -320,13 +313,13 @@ public sealed class GanColorizerTrainer : IDisposable
     private void SaveWeights(string path)
     {
         var state = new Dictionary<string, Tensor>();
-        foreach (var (name, t) in _g.StateDict()) state[GeneratorPrefix + name] = t;
-        foreach (var (name, t) in _d.StateDict()) state[DiscriminatorPrefix + name] = t;
+        foreach (var (name, t) in _g.StateDict()) state[GanColorizerFile.GeneratorPrefix + name] = t;
+        foreach (var (name, t) in _d.StateDict()) state[GanColorizerFile.DiscriminatorPrefix + name] = t;
         var metadata = new Dictionary<string, string>
         {
             [ModelFile.ModelKey] = ModelName, ["step"] = _step.ToString(CultureInfo.InvariantCulture),
-            [ModelFile.ConfigKey] = JsonSerializer.Serialize(_config.Model, GanTrainConfig.JsonOptions),
-            [GreyKey] = _config.Grey is null ? LightnessGrey : BandGrey,
+            [ModelFile.ConfigKey] = GanColorizerFile.ConfigJson(_config.Model),
+            [GanColorizerFile.GreyKey] = _config.Grey is null ? GanColorizerFile.LightnessGrey : GanColorizerFile.BandGrey,
         };
         Engine.IO.SafeTensors.Save(path, state, metadata);
     }
