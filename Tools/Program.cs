@@ -32,7 +32,7 @@ public static class Program
             // System.CommandLine's own handler would print a stack trace and exit 1; errors are handled below instead.
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidDataException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (Unwrap(e) is UserError or ArgumentException or IOException or InvalidDataException or InvalidOperationException or NotSupportedException or Imaging.Imagery.ImageFormatException)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(Unwrap(e).Message)}");
             return 1;

@@ -123,7 +123,33 @@ public static class SafeTensors
         return Parse(bytes, path);
     }
 
+    /// <summary>Only the metadata map, from the header (what a loader reads to choose the model class before any tensor).</summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            Span<byte> length = stackalloc byte[8];
+            if (stream.ReadAtLeast(length, 8, throwOnEndOfStream: false) < 8)
+                throw new InvalidDataException($"{path}: not a safetensors file (shorter than its 8-byte header length).");
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(length);
+            if (headerLength > (ulong)(stream.Length - 8) || headerLength > int.MaxValue)
+                throw new InvalidDataException($"{path}: safetensors header length {headerLength} runs past the end of the file ({stream.Length} bytes).");
+            var header = new byte[8 + (int)headerLength];
+            length.CopyTo(header);
+            stream.ReadExactly(header.AsSpan(8));
+            return Parse(header, path, headerOnly: true).Metadata;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{path}: cannot read safetensors file: {e.Message}", e);
+        }
+    }
+
     public static (List<(string Name, (float[] Data, int[] Shape) Value)> Tensors, Dictionary<string, string> Metadata) Parse(ReadOnlySpan<byte> bytes, string name)
+        => Parse(bytes, name, headerOnly: false);
+
+    private static (List<(string Name, (float[] Data, int[] Shape) Value)> Tensors, Dictionary<string, string> Metadata) Parse(ReadOnlySpan<byte> bytes, string name, bool headerOnly)
     {
         if (bytes.Length < 8) throw new InvalidDataException($"{name}: not a safetensors file (shorter than its 8-byte header length).");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -156,6 +182,7 @@ public static class SafeTensors
             }
             entries.Add(Entry(key, node, name));
         }
+        if (headerOnly) return ([], metadata);
 
         var tensors = new List<(string, (float[], int[]))>();
         foreach (var (key, dtype, shape, begin, end) in entries.OrderBy(e => e.Begin))

@@ -5,7 +5,7 @@ namespace ILGpuSat.Imaging.Color;
 /// generated figures, so they need no font files. Lower case is drawn as upper case; unknown
 /// characters as a box.
 /// </summary>
-internal static class TinyFont
+public static class TinyFont
 {
     public const int Width = 5, Height = 7, Advance = 6;
 

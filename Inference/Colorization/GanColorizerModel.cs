@@ -18,7 +18,7 @@ namespace ILGpuSat.Inference.Colorization;
 /// blended over the overlap, with reflection at the image's edges (the enhancer's <see cref="TileAxis"/>), so memory is
 /// bounded by the tile.
 /// </summary>
-public sealed class GanColorizerModel : IDisposable
+public sealed class GanColorizerModel : IColorizer
 {
     private readonly GanGenerator _generator;
     private readonly Backend _backend;
@@ -26,8 +26,9 @@ public sealed class GanColorizerModel : IDisposable
     /// <summary>Pixels each tile reads beyond its core: above the generator's receptive radius (about 20 pixels).</summary>
     public const int Context = 32;
 
-    private GanColorizerModel(GanGenerator generator, Backend backend, IReadOnlyDictionary<string, string> metadata)
+    private GanColorizerModel(GanGenerator generator, Backend backend, IReadOnlyDictionary<string, string> metadata, string name)
     {
+        Name = name;
         _generator = generator;
         _backend = backend;
         Metadata = metadata;
@@ -36,10 +37,12 @@ public sealed class GanColorizerModel : IDisposable
 
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    public string Name { get; }
+
     public GanColorizerConfig Config => _generator.Config;
 
     /// <summary>True when the model learned from band 1 of separate grey images (SAR), false for L* / 100 of colour images.</summary>
-    public bool ReadsBand => Metadata.TryGetValue(GanColorizerFile.GreyKey, out var g) && g == GanColorizerFile.BandGrey;
+    public bool ReadsBand => ColorizerGrey.ReadsBand(Metadata);
 
     /// <summary>The bundled GAN colorizers by name (docs/colorizers.md says how each was trained).</summary>
     public static IReadOnlyList<string> BundledNames { get; } = ["gan-colorizer", "gan-colorizer-sar"];
@@ -53,14 +56,16 @@ public sealed class GanColorizerModel : IDisposable
             throw new ArgumentException($"no bundled colour model '{name}'; bundled: {string.Join(", ", BundledNames)} (or pass a weights file).");
         string resource = $"ILGpuSat.Inference.DefaultModel.{name}.safetensors";
         return EmbeddedModel.Load(resource, $"this build of ILGpuSat.Inference has no bundled '{name}' (resource '{resource}'); pass a weights file.",
-            path => Load(path, backend));
+            path => Load(path, backend, $"{name} (bundled)"));
     }
 
     /// <summary>A bundled colorizer by name (<see cref="BundledNames"/>), or else a weights file.</summary>
     public static GanColorizerModel Open(string nameOrPath, Backend backend)
         => BundledNames.Contains(nameOrPath) ? LoadBundled(nameOrPath, backend) : Load(nameOrPath, backend);
 
-    public static GanColorizerModel Load(string path, Backend backend)
+    public static GanColorizerModel Load(string path, Backend backend) => Load(path, backend, $"gan-colorizer ({Path.GetFileNameWithoutExtension(path)})");
+
+    private static GanColorizerModel Load(string path, Backend backend, string name)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(backend);
@@ -87,19 +92,11 @@ public sealed class GanColorizerModel : IDisposable
             throw new InvalidDataException($"{path}: the generator's weights do not fit its config: {e.Message}", e);
         }
         finally { foreach (var t in state.Values) t.Dispose(); }
-        return new GanColorizerModel(generator, backend, metadata);
+        return new GanColorizerModel(generator, backend, metadata, name);
     }
 
-    /// <summary>
-    /// The grey the generator reads: band 1 for a model trained on grey / colour pairs (a SAR PNG stored as R = G = B is
-    /// read as its value); otherwise a one-band image as it is and a colour image's L* / 100.
-    /// </summary>
-    public float[] GreyOf(RasterImage image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        if (ReadsBand || image.Bands < 3) return image.Planes[0];
-        return Lab.UnitLightness(image.Planes[0], image.Planes[1], image.Planes[2]);
-    }
+    /// <summary>The grey the generator reads from an image (<see cref="Colorizers.GreyOf"/>).</summary>
+    public float[] GreyOf(RasterImage image) => Colorizers.GreyOf(this, image);
 
     /// <summary>sRGB planes (3 x width x height, [0, 1]) of a grey image (width x height, [0, 1]).</summary>
     public float[][] Colorize(float[] grey, int width, int height, int tile = 512, int overlap = 16, IProgress<(int Done, int Total)>? progress = null,
@@ -144,6 +141,9 @@ public sealed class GanColorizerModel : IDisposable
             }
         return rgb;
     }
+
+    float[][] IColorizer.Colorize(float[] grey, int width, int height, CancellationToken cancellationToken)
+        => Colorize(grey, width, height, cancellationToken: cancellationToken);
 
     public void Dispose() => _generator.Dispose();
 }

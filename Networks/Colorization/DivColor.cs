@@ -67,6 +67,16 @@ public sealed class DivColor : Module
 
     public DivColorConfig Config { get; }
 
+    /// <summary>The VAE's parameters (grey encoder, encoder, decoder): the first training stage's.</summary>
+    public IEnumerable<Tensor> VaeParameters()
+    {
+        var mixture = MixtureParameters().ToHashSet(ReferenceEqualityComparer.Instance);
+        return Parameters().Where(p => !mixture.Contains(p));
+    }
+
+    /// <summary>The MDN head's parameters: the second stage's, trained on the frozen grey features.</summary>
+    public IEnumerable<Tensor> MixtureParameters() => _mdn.Parameters();
+
     /// <summary>The grey conditioning features at 1/2, 1/4, 1/8 and 1/16 of grey [N, 1, Size, Size].</summary>
     public Tensor[] GreyFeatures(Tensor grey) => Stack(_grey, Check(grey, 1, "grey"));
 

@@ -5,7 +5,7 @@ namespace ILGpuSat.Networks.Colorization;
 /// <summary>
 /// What a GAN colorizer weights file (a <c>train --model gan-colorizer</c> checkpoint, or its exported generator) says
 /// beside its tensors: <see cref="ModelFile.ModelKey"/> = "gan-colorizer", <see cref="ModelFile.ConfigKey"/> = the
-/// <see cref="GanColorizerConfig"/> as JSON, and which grey the generator learned from. The tensors are the
+/// <see cref="GanColorizerConfig"/> as JSON, and which grey the generator learned from (<see cref="ColorizerGrey"/>). The tensors are the
 /// generator's under "generator." and, in a checkpoint, the discriminator's under "discriminator.". One place for the
 /// trainer that writes it and the colorizer and export command that read it.
 /// </summary>
@@ -14,15 +14,6 @@ public static class GanColorizerFile
     public const string ModelName = "gan-colorizer";
     public const string GeneratorPrefix = "generator.";
     public const string DiscriminatorPrefix = "discriminator.";
-
-    /// <summary>Metadata key of the grey the generator learned from: <see cref="LightnessGrey"/> or <see cref="BandGrey"/>.</summary>
-    public const string GreyKey = "ilgpusat.grey";
-
-    /// <summary>L* / 100 of colour images.</summary>
-    public const string LightnessGrey = "lightness";
-
-    /// <summary>Band 1 of separate grey images (SAR paired with its fused target).</summary>
-    public const string BandGrey = "band1";
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

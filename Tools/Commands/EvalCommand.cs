@@ -19,7 +19,8 @@ public static class EvalCommand
     {
         var data = new Option<string>("--data") { Description = "folder of HR colour images, optionally in class subfolders" };
         var misr = new Option<string>("--misr") { Description = "multi-image SR instead: PROBA-V scene folders with an HR (norm.csv beside them), or source images with --simulate (docs/misr.md)" };
-        var colour = new Option<string>("--colour") { Description = "colour methods instead: HR colour images, each coloured from its L* by every --models gan-colorizer file (docs/colorizers.md)" };
+        var colour = new Option<string>("--colour") { Description = "colour methods instead: HR colour images, each coloured from its L* (or --grey's image) by every --models colour model (docs/colorizers.md)" };
+        var grey = new Option<string>("--grey") { Description = "with --colour: folder of the grey inputs (SAR) paired with the colour images by file name, read as band 1" };
         var simulate = new Option<int>("--simulate") { Description = "with --misr: evaluate N held-out scenes simulated from the source images in that folder", DefaultValueFactory = _ => 0 };
         var modelConstants = new Option<bool>("--model-constants") { Description = "with --misr: standardise scenes with the model's training constants instead of each scene's clearest look (docs/misr.md)" };
         var seed = new Option<int>("--seed") { Description = "with --misr --simulate: the scenes' seed", DefaultValueFactory = _ => 2019 };
@@ -37,10 +38,10 @@ public static class EvalCommand
         var tile = new Option<int>("--map-tile") { Description = "PSNR-map tile side in HR pixels", DefaultValueFactory = _ => 16 };
         var cmd = new Command("eval", "Evaluate bicubic and trained models on HR colour images: Y-PSNR, SSIM, colour PSNR, colourfulness, ab AuC, size, speed; per class and overall")
         {
-            data, models, output, device, perClass, grid, mapImage, tile, misr, simulate, seed, modelConstants, colour,
+            data, models, output, device, perClass, grid, mapImage, tile, misr, simulate, seed, modelConstants, colour, grey,
         };
         cmd.SetAction(pr => pr.GetValue(colour) is { } colourData
-            ? ColourEvalCommand.Run(colourData, pr.GetValue(models)!, pr.GetValue(output)!, pr.GetValue(device)!, pr.GetValue(perClass))
+            ? ColourEvalCommand.Run(colourData, pr.GetValue(models)!, pr.GetValue(output)!, pr.GetValue(device)!, pr.GetValue(perClass), pr.GetValue(grey))
             : pr.GetValue(misr) is { } misrData
             ? MisrEvalCommand.Run(misrData, pr.GetValue(models)!, pr.GetValue(output)!, pr.GetValue(device)!, pr.GetValue(simulate), pr.GetValue(seed), !pr.GetValue(modelConstants))
             : pr.GetValue(data) is null ? throw new UserError("eval needs --data DIR (or --misr DIR for multi-image SR).")

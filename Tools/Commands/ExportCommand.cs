@@ -34,8 +34,11 @@ public static class ExportCommand
         if (!File.Exists(input)) throw new UserError($"'{input}': no such file.");
         if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new UserError($"'{output}': the output must not be the input.");
         using var cpu = new CpuBackend();
-        if (SafeTensors.Read(input).Metadata.GetValueOrDefault(ModelFile.ModelKey) == Networks.Colorization.GanColorizerFile.ModelName)
-            return ExportGenerator(input, output, dtype, cpu);
+        string? name = SafeTensors.ReadMetadata(input).GetValueOrDefault(ModelFile.ModelKey);
+        if (name == Networks.Colorization.GanColorizerFile.ModelName)
+            return ExportPart(input, output, dtype, cpu, "gan-colorizer generator", k => k.StartsWith(Networks.Colorization.GanColorizerFile.GeneratorPrefix, StringComparison.Ordinal));
+        if (name == Networks.Colorization.DivColorFile.ModelName)
+            return ExportPart(input, output, dtype, cpu, "divcolor without its encoder", Networks.Colorization.DivColorFile.UsedAtInference);
         var model = ModelFile.Load(input, cpu);
         using var network = model.Network;
         var extra = model.Metadata.Where(kv => kv.Key is not (ModelFile.ModelKey or ModelFile.ConfigKey or ModelFile.NormalizationKey))
@@ -46,20 +49,20 @@ public static class ExportCommand
         return 0;
     }
 
-    // A GAN colorizer checkpoint holds both networks; inference needs the generator alone.
-    private static int ExportGenerator(string input, string output, SafeTensorsDType dtype, CpuBackend cpu)
+    // A GAN colorizer checkpoint holds both networks and a divcolor one the encoder of true colour; inference needs
+    // the generator, or everything but that encoder.
+    private static int ExportPart(string input, string output, SafeTensorsDType dtype, CpuBackend cpu, string what, Func<string, bool> keep)
     {
-        var metadata = new Dictionary<string, string>(SafeTensors.Read(input).Metadata) { ["ilgpusat.exported_from"] = Path.GetFileName(input) };
+        var metadata = new Dictionary<string, string>(SafeTensors.ReadMetadata(input)) { ["ilgpusat.exported_from"] = Path.GetFileName(input) };
         var tensors = SafeTensors.Load(input, cpu);
         try
         {
-            var generator = tensors.Where(kv => kv.Key.StartsWith(Networks.Colorization.GanColorizerFile.GeneratorPrefix, StringComparison.Ordinal))
-                                   .ToDictionary(kv => kv.Key, kv => kv.Value);
-            if (generator.Count == 0) throw new UserError($"'{input}': a gan-colorizer file without generator weights.");
-            SafeTensors.Save(output, generator, metadata, dtype);
+            var kept = tensors.Where(kv => keep(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            if (kept.Count == 0) throw new UserError($"'{input}': no weights of the {what}.");
+            SafeTensors.Save(output, kept, metadata, dtype);
         }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
-        AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)} (gan-colorizer generator, {dtype}, {new FileInfo(output).Length / 1e6:F2} MB)");
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)} ({Markup.Escape(what)}, {dtype}, {new FileInfo(output).Length / 1e6:F2} MB)");
         return 0;
     }
 }

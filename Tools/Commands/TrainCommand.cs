@@ -11,7 +11,7 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "catalog model: " + string.Join(", ", Networks.ModelCatalog.All.Select(s => s.Name)) + ", deepsum (multi-image SR; docs/misr.md) or gan-colorizer (docs/colorizers.md)" };
+        var model = new Option<string>("--model") { Description = "catalog model: " + string.Join(", ", Networks.ModelCatalog.All.Select(s => s.Name)) + ", deepsum (multi-image SR; docs/misr.md), gan-colorizer or divcolor (docs/colorizers.md)" };
         var stage = new Option<string>("--stage") { Description = "deepsum only: sisr, reg or joint (the three stages, in order)" };
         var init = new Option<string>("--init") { Description = "deepsum only: weights to start from (the previous stage's checkpoint)" };
         var data = new Option<string[]>("--data") { Description = "satellite image folders (recursive)", AllowMultipleArgumentsPerToken = true };
@@ -22,7 +22,7 @@ public static class TrainCommand
         var steps = new Option<long?>("--steps") { Description = "total optimizer steps" };
         var batch = new Option<int?>("--batch") { Description = "patches per step" };
         var output = new Option<string>("--out") { Description = "run folder (config.json, metrics.csv, plots, checkpoints/)", DefaultValueFactory = _ => "run" };
-        var grey = new Option<string>("--grey") { Description = "gan-colorizer only: folder of grey inputs paired with --data by file name (SAR); default: each target's L*" };
+        var grey = new Option<string>("--grey") { Description = "gan-colorizer and divcolor only: folder of grey inputs paired with --data by file name (SAR); default: each target's L*" };
         var resume = new Option<string>("--resume") { Description = "continue the run in this folder from its latest checkpoint" };
         var cmd = new Command("train", "Train a catalog model; exact resume from the latest checkpoint with --resume RUN")
         {
@@ -35,10 +35,13 @@ public static class TrainCommand
             if (resumeRun is not null)
                 return MisrTrainCommand.IsMisrRun(resumeRun) ? MisrTrainCommand.Resume(resumeRun, deviceValue)
                      : GanTrainCommand.IsGanRun(resumeRun) ? GanTrainCommand.Resume(resumeRun, deviceValue)
+                     : DivColorTrainCommand.IsDivColorRun(resumeRun) ? DivColorTrainCommand.Resume(resumeRun, deviceValue)
                      : Run(null, resumeRun, deviceValue);
             if (pr.GetValue(model) == GanTrainCommand.ModelName)
                 return GanTrainCommand.Start(pr.GetValue(config), pr.GetValue(data), pr.GetValue(grey), pr.GetValue(steps), pr.GetValue(batch), pr.GetValue(output)!, deviceValue);
-            if (pr.GetValue(grey) is not null) throw new ArgumentException("--grey is for --model gan-colorizer.");
+            if (pr.GetValue(model) == DivColorTrainCommand.ModelName)
+                return DivColorTrainCommand.Start(pr.GetValue(config), pr.GetValue(data), pr.GetValue(grey), pr.GetValue(steps), pr.GetValue(batch), pr.GetValue(output)!, deviceValue);
+            if (pr.GetValue(grey) is not null) throw new ArgumentException("--grey is for --model gan-colorizer and divcolor.");
             if (pr.GetValue(model) == MisrTrainCommand.ModelName)
                 return MisrTrainCommand.Start(pr.GetValue(config), pr.GetValue(stage), pr.GetValue(data), pr.GetValue(init), pr.GetValue(steps),
                                               pr.GetValue(batch), pr.GetValue(output)!, deviceValue);

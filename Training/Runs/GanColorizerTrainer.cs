@@ -319,7 +319,7 @@ public sealed class GanColorizerTrainer : IDisposable
         {
             [ModelFile.ModelKey] = ModelName, ["step"] = _step.ToString(CultureInfo.InvariantCulture),
             [ModelFile.ConfigKey] = GanColorizerFile.ConfigJson(_config.Model),
-            [GanColorizerFile.GreyKey] = _config.Grey is null ? GanColorizerFile.LightnessGrey : GanColorizerFile.BandGrey,
+            [ColorizerGrey.Key] = ColorizerGrey.Of(_config.Grey is not null),
         };
         Engine.IO.SafeTensors.Save(path, state, metadata);
     }

@@ -127,7 +127,7 @@ public sealed class ColorizeTests
             var planes = Enumerable.Range(0, 3).Select(c => Enumerable.Range(0, 24 * 20).Select(i => (float)(0.2 + 0.6 * rng.NextDouble())).ToArray()).ToArray();
             return ($"img{k}.png", new RasterImage(24, 20, planes));
         }).ToList();
-        var rows = ColourEvaluation.Run(images, [("perfect", (g, w, h) => images.Single(i => Matches(i.Item2, g)).Item2.Planes)]);
+        var rows = ColourEvaluation.Run(images, [new ColourMethod("perfect", (g, w, h) => images.Single(i => Matches(i.Item2, g)).Item2.Planes)]);
         Assert.That(rows.Select(r => r.Method), Is.EqualTo(new[] { ColourEvaluation.GreyRow, "perfect" }));
         Assert.That(rows[0].Colourfulness, Is.EqualTo(0).Within(1e-9), "grey has no colour");
         Assert.That(rows[1].AbAuc, Is.EqualTo(1).Within(1e-9));
