@@ -13,7 +13,7 @@ namespace ILGpuSat.Inference.Colorization;
 /// <summary>
 /// Colorization with a trained SpaceNet GAN generator (what <c>ilgpusat train --model gan-colorizer</c> checkpoints:
 /// generator.* and discriminator.* with the config in the metadata; only the generator is kept). The grey input is
-/// what the model learned from (<see cref="GreyOf"/>): a colour image's L* / 100 for a model trained on colour images,
+/// what the model learned from (<see cref="Colorizers.GreyOf"/>): a colour image's L* / 100 for a model trained on colour images,
 /// band 1 at full range for one trained on grey / colour pairs (SAR); the output is sRGB of the same size. Images larger than a tile run in tiles that read <see cref="Context"/> pixels beyond their core and are
 /// blended over the overlap, with reflection at the image's edges (the enhancer's <see cref="TileAxis"/>), so memory is
 /// bounded by the tile.
@@ -59,10 +59,6 @@ public sealed class GanColorizerModel : IColorizer
             path => Load(path, backend, $"{name} (bundled)"));
     }
 
-    /// <summary>A bundled colorizer by name (<see cref="BundledNames"/>), or else a weights file.</summary>
-    public static GanColorizerModel Open(string nameOrPath, Backend backend)
-        => BundledNames.Contains(nameOrPath) ? LoadBundled(nameOrPath, backend) : Load(nameOrPath, backend);
-
     public static GanColorizerModel Load(string path, Backend backend) => Load(path, backend, $"gan-colorizer ({Path.GetFileNameWithoutExtension(path)})");
 
     private static GanColorizerModel Load(string path, Backend backend, string name)
@@ -94,9 +90,6 @@ public sealed class GanColorizerModel : IColorizer
         finally { foreach (var t in state.Values) t.Dispose(); }
         return new GanColorizerModel(generator, backend, metadata, name);
     }
-
-    /// <summary>The grey the generator reads from an image (<see cref="Colorizers.GreyOf"/>).</summary>
-    public float[] GreyOf(RasterImage image) => Colorizers.GreyOf(this, image);
 
     /// <summary>sRGB planes (3 x width x height, [0, 1]) of a grey image (width x height, [0, 1]).</summary>
     public float[][] Colorize(float[] grey, int width, int height, int tile = 512, int overlap = 16, IProgress<(int Done, int Total)>? progress = null,

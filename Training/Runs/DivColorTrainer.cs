@@ -163,7 +163,7 @@ public sealed class DivColorTrainer : IDisposable
     private readonly Adam _optVae, _optMdn;
     private readonly ColourFields _train, _heldOut;
     private readonly Tensor _whitening;
-    private double _fieldVariance;
+    private readonly double _fieldVariance;
     private readonly CheckpointStore _store;
     private readonly MetricsLog _metrics, _validation;
     private readonly string _run;
@@ -187,7 +187,9 @@ public sealed class DivColorTrainer : IDisposable
         if (heldFiles.Count == 0) heldFiles = [trainFiles[^1]];
         _train = new ColourFields(trainFiles, config.Model.Size, config.MinFactor, binWeights, config.Seed);
         _heldOut = new ColourFields(heldFiles, config.Model.Size, config.MinFactor, binWeights, config.Seed + 7919);
-        _whitening = Tensor.FromArray(PcaWhitening(), [config.PcaComponents, 2 * config.Model.Size * config.Model.Size], backend).Keep();
+        var (whitening, variance) = FieldStatistics();
+        _whitening = Tensor.FromArray(whitening, [config.PcaComponents, 2 * config.Model.Size * config.Model.Size], backend).Keep();
+        _fieldVariance = variance;
         _store = new CheckpointStore(run);
         _metrics = MetricsLog.Open(Path.Combine(run, "metrics.csv"), MetricColumns, resume?.MetricRows ?? 0);
         _validation = MetricsLog.Open(Path.Combine(run, "validation.csv"), ValidationColumns, resume?.ValidationRows ?? 0);
@@ -222,10 +224,11 @@ public sealed class DivColorTrainer : IDisposable
     }
 
     /// <summary>
-    /// The whitening weights [K, D] of the ab principal components: fitted on PcaFields training fields when the run
-    /// starts and kept in the run folder, so a resumed run (and a rerun on another machine) uses the very same basis.
+    /// The whitening weights [K, D] of the ab principal components and the fields' mean variance per value: fitted on
+    /// PcaFields training fields when the run starts and kept in the run folder, so a resumed run (and a rerun on
+    /// another machine) uses the very same basis and scale.
     /// </summary>
-    private float[] PcaWhitening()
+    private (float[] Whitening, double Variance) FieldStatistics()
     {
         string path = Path.Combine(_run, PcaName);
         int k = _config.PcaComponents, d = 2 * _config.Model.Size * _config.Model.Size;
@@ -234,10 +237,10 @@ public sealed class DivColorTrainer : IDisposable
             var (data, shape) = Npy.Read(path);
             if (shape.Length != 2 || shape[0] != k || shape[1] != d)
                 throw new InvalidDataException($"{path}: whitening weights of shape [{string.Join(", ", shape)}], but this run needs [{k}, {d}].");
-            string variance = Path.Combine(_run, VarianceName);
-            if (!File.Exists(variance) || !double.TryParse(File.ReadAllText(variance), NumberStyles.Float, CultureInfo.InvariantCulture, out _fieldVariance) || !(_fieldVariance > 0))
-                throw new InvalidDataException($"{variance}: missing or not a positive number (the fields' variance, written with {PcaName}).");
-            return data;
+            string variancePath = Path.Combine(_run, VarianceName);
+            if (!File.Exists(variancePath) || !double.TryParse(File.ReadAllText(variancePath), NumberStyles.Float, CultureInfo.InvariantCulture, out double kept) || !(kept > 0))
+                throw new InvalidDataException($"{variancePath}: missing or not a positive number (the fields' variance, written with {PcaName}).");
+            return (data, kept);
         }
         var fields = new List<float[]>(_config.PcaFields);
         for (int i = 0; i < _config.PcaFields; i += _config.Batch)
@@ -248,9 +251,9 @@ public sealed class DivColorTrainer : IDisposable
         }
         var whitening = AbPrincipalComponents.Fit(fields, k).WhiteningWeights();
         Npy.Write(path, whitening, [k, d]);
-        _fieldVariance = MeanVariance(fields);
-        Common.AtomicFile.WriteAllText(Path.Combine(_run, VarianceName), _fieldVariance.ToString("R", CultureInfo.InvariantCulture));
-        return whitening;
+        double variance = MeanVariance(fields);
+        Common.AtomicFile.WriteAllText(Path.Combine(_run, VarianceName), variance.ToString("R", CultureInfo.InvariantCulture));
+        return (whitening, variance);
     }
 
     /// <summary>The fields' variance per value about the mean field, averaged over the D values.</summary>
