@@ -6,6 +6,20 @@ namespace ILGpuSat.Inference;
 /// </summary>
 internal static class EmbeddedModel
 {
+    /// <summary>
+    /// A bundled model by name (one of <paramref name="names"/>, the resource DefaultModel/NAME.safetensors), read by
+    /// <paramref name="read"/> from a path with a display name; an unknown name lists the bundled ones.
+    /// </summary>
+    public static T LoadBundled<T>(string name, IReadOnlyList<string> names, Func<string, string, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!names.Contains(name))
+            throw new ArgumentException($"no bundled colour model '{name}'; bundled: {string.Join(", ", names)} (or pass a weights file).");
+        string resource = $"ILGpuSat.Inference.DefaultModel.{name}.safetensors";
+        return Load(resource, $"this build of ILGpuSat.Inference has no bundled '{name}' (resource '{resource}'); pass a weights file.",
+            path => read(path, $"{name} (bundled)"));
+    }
+
     public static T Load<T>(string resourceName, string missing, Func<string, T> read)
     {
         using var resource = typeof(EmbeddedModel).Assembly.GetManifestResourceStream(resourceName)

@@ -46,13 +46,8 @@ public sealed class DivColorModel : IHypothesisColorizer
 
     public static DivColorModel LoadBundled(string name, Backend backend)
     {
-        ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(backend);
-        if (!BundledNames.Contains(name))
-            throw new ArgumentException($"no bundled divcolor '{name}'; bundled: {string.Join(", ", BundledNames)} (or pass a weights file).");
-        string resource = $"ILGpuSat.Inference.DefaultModel.{name}.safetensors";
-        return EmbeddedModel.Load(resource, $"this build of ILGpuSat.Inference has no bundled '{name}' (resource '{resource}'); pass a weights file.",
-            path => Load(path, backend, $"{name} (bundled)"));
+        return EmbeddedModel.LoadBundled(name, BundledNames, (path, display) => Load(path, backend, display));
     }
 
     public static DivColorModel Load(string path, Backend backend) => Load(path, backend, $"divcolor ({Path.GetFileNameWithoutExtension(path)})");

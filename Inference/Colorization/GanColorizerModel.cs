@@ -50,13 +50,8 @@ public sealed class GanColorizerModel : IColorizer
     /// <summary>Loads a bundled GAN colorizer: gan-colorizer (optical, AID) or gan-colorizer-sar (Sentinel-1 VH).</summary>
     public static GanColorizerModel LoadBundled(string name, Backend backend)
     {
-        ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(backend);
-        if (!BundledNames.Contains(name))
-            throw new ArgumentException($"no bundled colour model '{name}'; bundled: {string.Join(", ", BundledNames)} (or pass a weights file).");
-        string resource = $"ILGpuSat.Inference.DefaultModel.{name}.safetensors";
-        return EmbeddedModel.Load(resource, $"this build of ILGpuSat.Inference has no bundled '{name}' (resource '{resource}'); pass a weights file.",
-            path => Load(path, backend, $"{name} (bundled)"));
+        return EmbeddedModel.LoadBundled(name, BundledNames, (path, display) => Load(path, backend, display));
     }
 
     public static GanColorizerModel Load(string path, Backend backend) => Load(path, backend, $"gan-colorizer ({Path.GetFileNameWithoutExtension(path)})");

@@ -82,6 +82,29 @@ public sealed class DiverseColorizeTests
     }
 
     [Test]
+    public void TheColourEvaluationScoresTheTopHypothesisTheirDiversityAndTheBestOfThem()
+    {
+        var truth = TestModels.Colour(24, 20, 0.7);
+        var other = TestModels.Colour(24, 20, 2.5);
+        var images = new List<(string, RasterImage)> { ("a.png", truth) };
+        var method = new ColourMethod("two", (g, w, h) => throw new InvalidOperationException("the hypotheses serve"),
+                                      (g, w, h) => [other.Planes, truth.Planes]);
+        var rows = ColourEvaluation.Run(images, [method, new ColourMethod("plain", (g, w, h) => truth.Planes)]);
+        var two = rows.Single(r => r.Method == "two");
+        var plain = rows.Single(r => r.Method == "plain");
+        Assert.That(two.ColourPsnr, Is.LessThan(plain.ColourPsnr), "the main row scores the most probable (first) hypothesis");
+        Assert.That(two.BestPsnr, Is.EqualTo(plain.ColourPsnr).Within(1e-9), "the best of them is the truth");
+        Assert.That(two.Hypotheses, Is.EqualTo(2));
+        var (_, ta, tb) = ImageScores.ToLab(truth.Planes);
+        var (_, oa, ob) = ImageScores.ToLab(other.Planes);
+        double expected = ta.Select((v, i) => Math.Sqrt((v - oa[i]) * (v - oa[i]) + (tb[i] - ob[i]) * (tb[i] - ob[i]))).Average();
+        Assert.That(two.Diversity, Is.EqualTo(expected).Within(1e-6));
+        Assert.That(plain.Diversity, Is.Null);
+        Assert.That(ColourEvaluation.Markdown(rows), Does.Contain("best-of-K PSNR").And.Contain("(K = 2)"));
+        Assert.That(ColourEvaluation.Csv(rows).Split('\n')[0], Does.EndWith("diversity_ab,best_of_k_psnr_db,k"));
+    }
+
+    [Test]
     public void AVaeStageCheckpointAndOtherModelsAreRefusedByName()
     {
         using var backend = new CpuBackend();
