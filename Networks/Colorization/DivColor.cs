@@ -74,6 +74,18 @@ public sealed class DivColor : Module
         return Parameters().Where(p => !mixture.Contains(p));
     }
 
+    /// <summary>
+    /// Scales the MDN head's weights by <paramref name="scale"/> and zeroes its biases, so every component's mean starts
+    /// near the origin of z, where the codes lie, and near the others with near-equal weights: the components then
+    /// share the responsibilities and grow apart as the NLL trains them. From the default init their means lie far
+    /// apart, one takes all the data and the rest never train (docs/colorizers.md).
+    /// </summary>
+    public void ShrinkMixtureHead(float scale)
+    {
+        _mdn.Weight.CopyFrom(_mdn.Weight.ToArray().Select(v => v * scale).ToArray());
+        _mdn.Bias?.CopyFrom(new float[_mdn.Bias.Length]);
+    }
+
     /// <summary>The MDN head's parameters: the second stage's, trained on the frozen grey features.</summary>
     public IEnumerable<Tensor> MixtureParameters() => _mdn.Parameters();
 

@@ -44,7 +44,7 @@ public sealed class DivColorTrainerTests
     {
         Data = [_images], Model = new DivColorConfig { Size = 16, Widths = [6, 8, 8, 8], Z = 4, Components = 2 },
         Batch = 8, VaeSteps = vae, MdnSteps = mdn, VaeLr = 3e-3, MdnLr = 1e-2, MinFactor = 1, PcaFields = 64, PcaComponents = 4,
-        KlWarmupSteps = vae / 3, HeldOut = 0.25, LogInterval = 5, ValidateInterval = (int)vae, ValidationFields = 16, CheckpointInterval = 5, Seed = 2,
+        KlWarmupSteps = vae / 3, MdnSigma = 0.3, HeldOut = 0.25, LogInterval = 5, ValidateInterval = (int)vae, ValidationFields = 16, CheckpointInterval = 5, Seed = 2,
     };
 
     private string Run(string name) => Path.Combine(_folder, name);
