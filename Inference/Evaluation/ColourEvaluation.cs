@@ -22,7 +22,8 @@ public sealed record ColourSummaryRow(string Method, int Images, double ColourPs
 /// Colour methods compared at the same resolution on HR colour images (<c>eval --colour</c>): each image's grey is its
 /// L* / 100 (the lightness every colorizer here reads), each method colours it, and the result is scored against the
 /// image as <see cref="ImageScores"/> scores colour (RGB PSNR without a border, Hasler-Süsstrunk colourfulness,
-/// Zhang's ab AuC). The first row is the grey itself shown as RGB: no colour at all, the floor every method must beat.
+/// Zhang's ab AuC). The first row is the grey itself as colour: L* = 100 grey, a* = b* = 0 (the truth with its colour
+/// removed, for colour images), the floor every method must beat.
 /// A method with hypotheses (divcolor) is scored by its most probable one, and also by the diversity of its
 /// hypotheses and the best of them (the paper's best-of-K error, as PSNR).
 /// </summary>
@@ -40,7 +41,7 @@ public static class ColourEvaluation
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(methods);
         if (images.Count == 0) throw new ArgumentException("eval --colour: no image.");
-        var all = new List<ColourMethod> { new(GreyRow, (g, w, h) => [g, g, g]) };
+        var all = new List<ColourMethod> { new(GreyRow, (g, w, h) => Colorization.Colorizers.RgbOf(g, new float[g.Length], new float[g.Length])) };
         all.AddRange(methods);
         var sums = all.ToDictionary(m => m.Name, _ => new double[7]);
         var counts = all.ToDictionary(m => m.Name, _ => 0);
