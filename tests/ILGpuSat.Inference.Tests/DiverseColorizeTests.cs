@@ -105,6 +105,23 @@ public sealed class DiverseColorizeTests
     }
 
     [Test]
+    public void TheBundledDivColorModelsLoadReadTheirGreyAndRankEightHypotheses()
+    {
+        using var backend = new CpuBackend();
+        foreach (var name in DivColorModel.BundledNames)
+        {
+            using var bundled = (DivColorModel)ColourModels.Open(name, backend);
+            Assert.That(bundled.ReadsBand, Is.EqualTo(name.EndsWith("-sar", StringComparison.Ordinal)), $"{name}: SAR reads band 1, optical its lightness");
+            Assert.That(bundled.MaxHypotheses, Is.EqualTo(8));
+            var hypotheses = bundled.Hypotheses(Grey(96, 80), 96, 80, 8);
+            Assert.That(hypotheses.Select(h => h.Weight), Is.Ordered.Descending);
+            var (_, a, b) = ImageScores.ToLab(hypotheses[0].Rgb);
+            Assert.That(a.Concat(b).Average(Math.Abs), Is.GreaterThan(0.5), $"{name}: the top hypothesis has colour");
+        }
+        Assert.That(() => DivColorModel.LoadBundled("nope", backend), Throws.ArgumentException.With.Message.Contains("divcolor-sar"));
+    }
+
+    [Test]
     public void AVaeStageCheckpointAndOtherModelsAreRefusedByName()
     {
         using var backend = new CpuBackend();
