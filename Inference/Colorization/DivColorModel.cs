@@ -56,20 +56,9 @@ public sealed class DivColorModel : IHypothesisColorizer
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(backend);
-        var (arrays, metadata) = SafeTensors.Read(path);
-        if (!metadata.TryGetValue(ModelFile.ModelKey, out var model) || model != DivColorFile.ModelName)
-            throw new InvalidDataException($"{path}: not a divcolor model (its metadata names model '{model ?? "none"}'; train one with ilgpusat train --model divcolor).");
+        var (arrays, metadata, config) = ColorizerFileReader.Read(path, DivColorFile.ModelName, "divcolor model", DivColorFile.ParseConfig);
         if (!metadata.TryGetValue(DivColorFile.StageKey, out var stage) || stage != DivColorFile.MdnStage)
             throw new InvalidDataException($"{path}: a divcolor checkpoint from before its MDN was trained (stage '{stage ?? "none"}'): it cannot rank colourings; use a checkpoint past the run's vaeSteps.");
-        DivColorConfig config;
-        try
-        {
-            config = DivColorFile.ParseConfig(metadata[ModelFile.ConfigKey]);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or ArgumentException)
-        {
-            throw new InvalidDataException($"{path}: the divcolor config in its metadata is unreadable: {e.Message}", e);
-        }
         var network = new DivColor(new LayerFactory(backend, 0), config);
         var state = arrays.Where(a => DivColorFile.UsedAtInference(a.Name))
                           .ToDictionary(a => a.Name, a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());

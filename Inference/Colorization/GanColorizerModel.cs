@@ -60,18 +60,7 @@ public sealed class GanColorizerModel : IColorizer
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(backend);
-        var (arrays, metadata) = SafeTensors.Read(path);
-        if (!metadata.TryGetValue(ModelFile.ModelKey, out var model) || model != GanColorizerFile.ModelName)
-            throw new InvalidDataException($"{path}: not a GAN colorizer (its metadata names model '{model ?? "none"}'; train one with ilgpusat train --model gan-colorizer).");
-        GanColorizerConfig config;
-        try
-        {
-            config = GanColorizerFile.ParseConfig(metadata[ModelFile.ConfigKey]);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or ArgumentException)
-        {
-            throw new InvalidDataException($"{path}: the GAN colorizer config in its metadata is unreadable: {e.Message}", e);
-        }
+        var (arrays, metadata, config) = ColorizerFileReader.Read(path, GanColorizerFile.ModelName, "GAN colorizer", GanColorizerFile.ParseConfig);
         var generator = new GanGenerator(new LayerFactory(backend, 0), config);
         const string prefix = GanColorizerFile.GeneratorPrefix;
         var state = arrays.Where(a => a.Name.StartsWith(prefix, StringComparison.Ordinal))
