@@ -64,4 +64,33 @@ public static class ColorMetrics
         for (int t = 1; t < c.Length; t++) area += 0.5 * (c[t] + c[t - 1]);
         return area / maxThreshold;
     }
+
+    /// <summary>
+    /// The diversity of several colourings of one image (divcolor's hypotheses): the mean over pairs of the mean
+    /// per-pixel distance between their a*b* planes, in the planes' units; 0 for fewer than two.
+    /// </summary>
+    public static double MeanPairwiseAbDistance(IReadOnlyList<(float[] A, float[] B)> colourings)
+    {
+        ArgumentNullException.ThrowIfNull(colourings);
+        if (colourings.Count < 2) return 0;
+        int n = colourings[0].A.Length;
+        if (n == 0 || colourings.Any(c => c.A.Length != n || c.B.Length != n))
+            throw new ArgumentException("MeanPairwiseAbDistance: every colouring needs a* and b* planes of one non-zero length.");
+        double sum = 0;
+        int pairs = 0;
+        for (int p = 0; p < colourings.Count; p++)
+            for (int q = p + 1; q < colourings.Count; q++, pairs++)
+            {
+                var (ap, bp) = colourings[p];
+                var (aq, bq) = colourings[q];
+                double distance = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    double da = ap[i] - aq[i], db = bp[i] - bq[i];
+                    distance += Math.Sqrt(da * da + db * db);
+                }
+                sum += distance / n;
+            }
+        return sum / pairs;
+    }
 }

@@ -62,13 +62,8 @@ public sealed class DivColorModel : IHypothesisColorizer
         var network = new DivColor(new LayerFactory(backend, 0), config);
         var state = arrays.Where(a => DivColorFile.UsedAtInference(a.Name))
                           .ToDictionary(a => a.Name, a => Tensor.FromArray(a.Value.Data, a.Value.Shape, backend).Keep());
-        try
-        {
-            // The encoder of true ab fields is training's alone (an exported file drops it); everything else must be there.
-            var missing = network.StateDict().Keys.Where(k => DivColorFile.UsedAtInference(k) && !state.ContainsKey(k)).ToList();
-            if (missing.Count > 0) throw new ArgumentException($"missing {string.Join(", ", missing)}");
-            network.LoadStateDict(state, strict: false);
-        }
+        // The encoder of true ab fields is training's alone (an exported file drops it); everything else must be there.
+        try { network.LoadPart(state, DivColorFile.UsedAtInference); }
         catch (ArgumentException e)
         {
             network.Dispose();
@@ -103,26 +98,18 @@ public sealed class DivColorModel : IHypothesisColorizer
     {
         ArgumentNullException.ThrowIfNull(grey);
         if (grey.Length != width * height) throw new ArgumentException($"divcolor: {grey.Length} grey values for {width}x{height}.");
-        int k = Config.Components, s = Config.Size, ss = s * s;
-        if (count < 1 || count > k) throw new ArgumentException($"divcolor: {count} hypotheses asked; this model draws 1 to {k}.");
+        int s = Config.Size, ss = s * s;
         var field = Field(grey, width, height, s);
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         var features = _network.GreyFeatures(Tensor.FromArray(field, [1, 1, s, s], _backend));
-        var (logits, means) = _network.Mixture(features);
-        var w = logits.ToArray();
-        var m = means.ToArray();
+        var (w, ranks, decoded) = _network.DecodeMostProbable(features, count);
+        var ab = decoded.ToArray();
         double top = w.Max();
         var p = w.Select(v => Math.Exp(v - top)).ToArray();
         double total = p.Sum();
-        var order = Enumerable.Range(0, k).OrderByDescending(j => w[j]).Take(count).ToArray();
-        int z = Config.Z;
-        var codes = new float[count * z];
-        for (int r = 0; r < count; r++) Array.Copy(m, order[r] * z, codes, r * z, z);
-        var repeated = features.Select(t => count == 1 ? t : F.Cat(Enumerable.Repeat(t, count).ToArray(), dim: 0)).ToArray();
-        var ab = _network.Decode(Tensor.FromArray(codes, [count, z], _backend), repeated).ToArray();
         const float abUnits = 110f;
-        return order.Select((j, r) => (p[j] / total,
+        return Enumerable.Range(0, count).Select(r => (p[ranks[0][r]] / total,
                                         ab.AsSpan(2 * r * ss, ss).ToArray().Select(v => v * abUnits).ToArray(),
                                         ab.AsSpan((2 * r + 1) * ss, ss).ToArray().Select(v => v * abUnits).ToArray())).ToList();
     }

@@ -61,7 +61,9 @@ public static class ColourEvaluation
                 var hypotheses = hypothesesOf?.Invoke(grey, w, h);
                 var rgb = hypotheses is null ? colorize(grey, w, h) : hypotheses[0];
                 double ms = clock.Elapsed.TotalMilliseconds;
-                var (_, pa, pb) = ImageScores.ToLab(rgb);
+                // A method with hypotheses: every one's a*b* once, the first's also for the AuC.
+                var abs = (hypotheses ?? [rgb]).Select(x => { var (_, a, b) = ImageScores.ToLab(x); return (a, b); }).ToList();
+                var (pa, pb) = abs[0];
                 var s = sums[name];
                 s[0] += ImageMetrics.Psnr(truth, rgb, w, h, 1.0);
                 s[1] += ColorMetrics.Colourfulness(rgb[0], rgb[1], rgb[2]);
@@ -69,7 +71,7 @@ public static class ColourEvaluation
                 s[3] += ColorMetrics.AbAuc(pa, pb, ta, tb);
                 s[4] += ms;
                 if (hypotheses is null) continue;
-                s[5] += Diversity(hypotheses.Select(ImageScores.ToLab).ToList());
+                s[5] += ColorMetrics.MeanPairwiseAbDistance(abs);
                 s[6] += hypotheses.Max(hyp => ImageMetrics.Psnr(truth, hyp, w, h, 1.0));
                 counts[name] = hypotheses.Count;
             }
@@ -82,28 +84,6 @@ public static class ColourEvaluation
             return new ColourSummaryRow(m.Name, n, s[0] / n, s[1] / n, s[2] / n, s[3] / n, s[4] / n,
                                         several ? s[5] / n : null, several ? s[6] / n : null, counts[m.Name]);
         }).ToList();
-    }
-
-    /// <summary>The mean over pairs of hypotheses of the mean per-pixel distance between their a*b* (ab units).</summary>
-    public static double Diversity(IReadOnlyList<(float[] L, float[] A, float[] B)> labs)
-    {
-        ArgumentNullException.ThrowIfNull(labs);
-        if (labs.Count < 2) return 0;
-        double sum = 0;
-        int pairs = 0;
-        for (int p = 0; p < labs.Count; p++)
-            for (int q = p + 1; q < labs.Count; q++, pairs++)
-            {
-                double distance = 0;
-                var (ap, bp, aq, bq) = (labs[p].A, labs[p].B, labs[q].A, labs[q].B);
-                for (int i = 0; i < ap.Length; i++)
-                {
-                    double da = ap[i] - aq[i], db = bp[i] - bq[i];
-                    distance += Math.Sqrt(da * da + db * db);
-                }
-                sum += distance / ap.Length;
-            }
-        return sum / pairs;
     }
 
     public static string Markdown(IReadOnlyList<ColourSummaryRow> rows)

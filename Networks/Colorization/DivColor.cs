@@ -67,6 +67,20 @@ public sealed class DivColor : Module
 
     public DivColorConfig Config { get; }
 
+    /// <summary>
+    /// Loads the entries of the state dict that <paramref name="part"/> selects, every one of them required (an
+    /// ArgumentException names the missing); the others keep their values. Inference loads all but the encoder, a
+    /// refit of the MDN all but its head.
+    /// </summary>
+    public void LoadPart(IReadOnlyDictionary<string, Tensor> state, Func<string, bool> part)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(part);
+        var missing = StateDict().Keys.Where(k => part(k) && !state.ContainsKey(k)).ToList();
+        if (missing.Count > 0) throw new ArgumentException($"missing {string.Join(", ", missing)}");
+        LoadStateDict(state.Where(kv => part(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), strict: false);
+    }
+
     /// <summary>The VAE's parameters (grey encoder, encoder, decoder): the first training stage's.</summary>
     public IEnumerable<Tensor> VaeParameters()
     {
@@ -123,6 +137,31 @@ public sealed class DivColor : Module
         var h = _mdn.Forward(F.Flatten(greyFeatures[3]));
         int n = h.Size(0), k = Config.Components;
         return (F.Narrow(h, 1, 0, k), F.Reshape(F.Narrow(h, 1, k, k * Config.Z), n, k, Config.Z));
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> most probable components of each sample's mixture, decoded: the weight logits
+    /// [N x K, row-major], each sample's components by decreasing weight, and ab / 110 [count N, 2, S, S] with
+    /// hypothesis r of sample n at row r N + n (rank-major, one decoder pass over all).
+    /// </summary>
+    public (float[] Logits, int[][] Ranks, Tensor Ab) DecodeMostProbable(Tensor[] greyFeatures, int count)
+    {
+        ArgumentNullException.ThrowIfNull(greyFeatures);
+        int k = Config.Components, z = Config.Z;
+        if (count < 1 || count > k) throw new ArgumentException($"divcolor: {count} hypotheses asked; this model draws 1 to {k}.");
+        var (logits, means) = Mixture(greyFeatures);
+        int n = logits.Size(0);
+        var w = logits.ToArray();
+        var m = means.ToArray();
+        var ranks = new int[n][];
+        var codes = new float[count * n * z];
+        for (int f = 0; f < n; f++)
+        {
+            ranks[f] = Enumerable.Range(0, k).OrderByDescending(j => w[f * k + j]).ToArray();
+            for (int r = 0; r < count; r++) Array.Copy(m, (f * k + ranks[f][r]) * z, codes, (r * n + f) * z, z);
+        }
+        var repeated = count == 1 ? greyFeatures : greyFeatures.Select(t => F.Cat(Enumerable.Repeat(t, count).ToArray(), dim: 0)).ToArray();
+        return (w, ranks, Decode(Tensor.FromArray(codes, [count * n, z], logits.Backend), repeated));
     }
 
     private static Tensor[] Stack((Conv2d Conv, BatchNorm2d Norm)[] layers, Tensor x)

@@ -26,6 +26,9 @@ public static class DivColorFile
     /// </summary>
     public static bool UsedAtInference(string tensorName) => !tensorName.StartsWith("enc_", StringComparison.Ordinal);
 
+    /// <summary>Whether a tensor is the MDN head's (mdn.*), the second training stage's.</summary>
+    public static bool InMixtureHead(string tensorName) => tensorName.StartsWith("mdn.", StringComparison.Ordinal);
+
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static string ConfigJson(DivColorConfig config) => JsonSerializer.Serialize(config, Json);

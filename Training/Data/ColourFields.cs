@@ -27,8 +27,7 @@ public sealed class ColourFields
     private readonly int _side, _seed, _minFactor;
     private readonly float[] _binWeights;
     private readonly AbBins _bins = AbBins.Default;
-    private readonly Dictionary<string, (float[] Grey, float[] A, float[] B, int W, int H)> _cache = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+    private readonly RecentColourPairs<(float[] Grey, float[] A, float[] B, int W, int H)> _images = new(CacheImages, (_, pair) => AbOf(pair));
 
     /// <param name="binWeights">The 313 rebalancing weights of Zhang's ab bins (<see cref="ColorPrior.RebalancingWeights"/>).</param>
     public ColourFields(IReadOnlyList<(string? Grey, string Colour)> files, int side, int minFactor, IReadOnlyList<float> binWeights, int seed)
@@ -59,7 +58,7 @@ public sealed class ColourFields
         {
             var rng = new Random(Seeds.Derive(_seed, "colour-field", index, k));
             var file = _files[rng.Next(_files.Count)];
-            var (g, a, b, w, h) = Image(file);
+            var (g, a, b, w, h) = _images.Get(file);
             int most = Math.Min(w, h) / s;
             if (most < 1) throw new ImageFormatException(file.Colour, $"is {w}x{h}: smaller than the {s}-pixel field");
             // An image smaller than the least footprint gives its largest whole-factor crop.
@@ -91,33 +90,12 @@ public sealed class ColourFields
         return crop == _side ? window : AreaAverage.Shrink(window, crop, crop, _side, _side);
     }
 
-    private (float[] Grey, float[] A, float[] B, int W, int H) Image((string? Grey, string Colour) file)
+    /// <summary>The pair's grey and its target's a*, b* planes at full resolution.</summary>
+    private static (float[] Grey, float[] A, float[] B, int W, int H) AbOf(ColourPair pair)
     {
-        if (_cache.TryGetValue(file.Colour, out var hit)) return hit;
-        var colour = ImageReader.Read(file.Colour, new ReadOptions { Stretch = StretchMode.FullRange });
-        if (colour.Bands < 3) throw new ImageFormatException(file.Colour, $"has {colour.Bands} band(s); a colour target needs RGB");
-        int n = colour.Width * colour.Height;
-        var l = new float[n];
-        var a = new float[n];
-        var b = new float[n];
-        Lab.RgbToLab(colour.Planes[0], colour.Planes[1], colour.Planes[2], l, a, b);
-        float[] grey;
-        if (file.Grey is null)
-        {
-            grey = l;
-            for (int i = 0; i < n; i++) grey[i] /= 100f; // as Lab.UnitLightness
-        }
-        else
-        {
-            var g = ImageReader.Read(file.Grey, new ReadOptions { Stretch = StretchMode.FullRange, Bands = [1] });
-            if (g.Width != colour.Width || g.Height != colour.Height)
-                throw new ImageFormatException(file.Grey, $"is {g.Width}x{g.Height}, but its colour target {Path.GetFileName(file.Colour)} is {colour.Width}x{colour.Height}");
-            grey = g.Planes[0];
-        }
-        var entry = (grey, a, b, colour.Width, colour.Height);
-        _cache[file.Colour] = entry;
-        _order.Enqueue(file.Colour);
-        if (_order.Count > CacheImages) _cache.Remove(_order.Dequeue());
-        return entry;
+        int n = pair.Width * pair.Height;
+        var (l, a, b) = (new float[n], new float[n], new float[n]);
+        Lab.RgbToLab(pair.Rgb[0], pair.Rgb[1], pair.Rgb[2], l, a, b);
+        return (pair.Grey, a, b, pair.Width, pair.Height);
     }
 }

@@ -19,8 +19,7 @@ public sealed class ColourWindows
 
     private readonly IReadOnlyList<(string? Grey, string Colour)> _files;
     private readonly int _side, _seed;
-    private readonly Dictionary<string, (float[] Grey, float[][] Rgb, int W, int H)> _cache = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+    private readonly RecentColourPairs<ColourPair> _images;
 
     public ColourWindows(IReadOnlyList<(string? Grey, string Colour)> files, int side, int seed)
     {
@@ -30,6 +29,8 @@ public sealed class ColourWindows
         _files = files;
         _side = side;
         _seed = seed;
+        _images = new RecentColourPairs<ColourPair>(CacheImages, (file, pair) => pair.Width >= side && pair.Height >= side ? pair
+            : throw new ImageFormatException(file.Colour, $"is {pair.Width}x{pair.Height}, smaller than the {side}-pixel window"));
     }
 
     public int Count => _files.Count;
@@ -70,7 +71,7 @@ public sealed class ColourWindows
         for (int k = 0; k < count; k++)
         {
             var rng = new Random(Seeds.Derive(_seed, "colour-window", index, k));
-            var (g, c, w, h) = Image(_files[rng.Next(_files.Count)]);
+            var (g, c, w, h) = _images.Get(_files[rng.Next(_files.Count)]);
             int x0 = rng.Next(w - s + 1), y0 = rng.Next(h - s + 1), map = rng.Next(Dihedral.Count);
             for (int plane = 0; plane < 4; plane++)
             {
@@ -81,29 +82,5 @@ public sealed class ColourWindows
             }
         }
         return new ColourBatch(grey, rgb, count, s);
-    }
-
-    private (float[] Grey, float[][] Rgb, int W, int H) Image((string? Grey, string Colour) file)
-    {
-        if (_cache.TryGetValue(file.Colour, out var hit)) return hit;
-        var colour = ImageReader.Read(file.Colour, new ReadOptions { Stretch = StretchMode.FullRange });
-        if (colour.Bands < 3) throw new ImageFormatException(file.Colour, $"has {colour.Bands} band(s); a colour target needs RGB");
-        if (colour.Width < _side || colour.Height < _side)
-            throw new ImageFormatException(file.Colour, $"is {colour.Width}x{colour.Height}, smaller than the {_side}-pixel window");
-        var rgb = colour.Planes.Take(3).ToArray();
-        float[] grey;
-        if (file.Grey is null) grey = Lab.UnitLightness(rgb[0], rgb[1], rgb[2]);
-        else
-        {
-            var g = ImageReader.Read(file.Grey, new ReadOptions { Stretch = StretchMode.FullRange, Bands = [1] });
-            if (g.Width != colour.Width || g.Height != colour.Height)
-                throw new ImageFormatException(file.Grey, $"is {g.Width}x{g.Height}, but its colour target {Path.GetFileName(file.Colour)} is {colour.Width}x{colour.Height}");
-            grey = g.Planes[0];
-        }
-        var entry = (grey, rgb, colour.Width, colour.Height);
-        _cache[file.Colour] = entry;
-        _order.Enqueue(file.Colour);
-        if (_order.Count > CacheImages) _cache.Remove(_order.Dequeue());
-        return entry;
     }
 }

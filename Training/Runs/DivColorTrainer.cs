@@ -7,6 +7,7 @@ using ILGpuSat.Engine.IO;
 using ILGpuSat.Engine.Modules;
 using ILGpuSat.Engine.Optim;
 using ILGpuSat.Imaging.Color;
+using ILGpuSat.Imaging.Metrics;
 using ILGpuSat.Kernels;
 using ILGpuSat.Networks;
 using ILGpuSat.Networks.Colorization;
@@ -303,14 +304,11 @@ public sealed class DivColorTrainer : IDisposable
     private void LoadVae(string path)
     {
         var loaded = SafeTensors.Load(path, _backend);
-        try
+        try { _model.LoadPart(loaded, name => !DivColorFile.InMixtureHead(name)); }
+        catch (ArgumentException e)
         {
-            var vae = loaded.Where(kv => !kv.Key.StartsWith("mdn.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
-            var missing = _model.StateDict().Keys.Where(k => !k.StartsWith("mdn.", StringComparison.Ordinal) && !vae.ContainsKey(k)).ToList();
-            if (missing.Count > 0) throw new ArgumentException($"missing {string.Join(", ", missing)} (an exported file lacks the encoder; start from a checkpoint)");
-            _model.LoadStateDict(vae, strict: false);
+            throw new InvalidDataException($"init {path}: not a divcolor checkpoint of this config: {e.Message} (an exported file lacks the encoder; start from a checkpoint)", e);
         }
-        catch (ArgumentException e) { throw new InvalidDataException($"init {path}: not a divcolor checkpoint of this config: {e.Message}", e); }
         finally { foreach (var t in loaded.Values) t.Dispose(); }
     }
 
@@ -476,23 +474,10 @@ public sealed class DivColorTrainer : IDisposable
     /// <summary>The decoded means of the mixture, by decreasing weight per field: K arrays of [n, 2, S, S] (ab / 110).</summary>
     private float[][] Hypotheses(Tensor[] features, int n)
     {
-        int k = _config.Model.Components, z = _config.Model.Z, d = FieldValues;
-        var (logits, means) = _model.Mixture(features);
-        var w = logits.ToArray();
-        var m = means.ToArray();
-        var ordered = new float[n * k * z];
-        for (int f = 0; f < n; f++)
-        {
-            var order = Enumerable.Range(0, k).OrderByDescending(j => w[f * k + j]).ToArray();
-            for (int r = 0; r < k; r++) Array.Copy(m, (f * k + order[r]) * z, ordered, (r * n + f) * z, z);
-        }
-        var codes = Tensor.FromArray(ordered, [k * n, z], _backend);
-        var decoded = _model.Decode(codes, features.Select(t => Repeat(t, k)).ToArray()).ToArray();
+        int k = _config.Model.Components, d = FieldValues;
+        var decoded = _model.DecodeMostProbable(features, k).Ab.ToArray();
         return Enumerable.Range(0, k).Select(r => decoded.AsSpan(r * n * d, n * d).ToArray()).ToArray();
     }
-
-    /// <summary>[n, ...] repeated k times along the batch: [k n, ...], copy r at rows r n .. r n + n - 1.</summary>
-    private static Tensor Repeat(Tensor t, int k) => k == 1 ? t : F.Cat(Enumerable.Repeat(t, k).ToArray(), dim: 0);
 
     private double[] SquaredErrors(float[] predicted, float[] truth, int n)
     {
@@ -507,25 +492,12 @@ public sealed class DivColorTrainer : IDisposable
         return e;
     }
 
-    /// <summary>Mean over pairs of hypotheses of field f of the mean per-pixel ab distance, in ab units.</summary>
-    private double Diversity(float[][] hypotheses, int f, int ss)
+    /// <summary>The diversity of field f's hypotheses (<see cref="ColorMetrics.MeanPairwiseAbDistance"/>), in ab units.</summary>
+    private static double Diversity(float[][] hypotheses, int f, int ss)
     {
-        int k = hypotheses.Length, d = 2 * ss;
-        if (k < 2) return 0;
-        double sum = 0;
-        for (int p = 0; p < k; p++)
-            for (int q = p + 1; q < k; q++)
-            {
-                double distance = 0;
-                for (int i = 0; i < ss; i++)
-                {
-                    double da = hypotheses[p][f * d + i] - hypotheses[q][f * d + i];
-                    double db = hypotheses[p][f * d + ss + i] - hypotheses[q][f * d + ss + i];
-                    distance += Math.Sqrt(da * da + db * db);
-                }
-                sum += 110 * distance / ss;
-            }
-        return sum / (k * (k - 1) / 2);
+        int d = 2 * ss;
+        var fields = hypotheses.Select(h => (h.AsSpan(f * d, ss).ToArray(), h.AsSpan(f * d + ss, ss).ToArray())).ToList();
+        return 110 * ColorMetrics.MeanPairwiseAbDistance(fields);
     }
 
     private void WritePlots()

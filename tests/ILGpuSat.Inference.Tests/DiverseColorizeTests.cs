@@ -68,7 +68,7 @@ public sealed class DiverseColorizeTests
         Assert.That(all.Sum(x => x.Weight), Is.EqualTo(1).Within(1e-9), "all K components: the weights are the whole mixture");
         var fields = model.AbFields(grey, w, h, 3);
         Assert.That(fields.Select(f => f.A.Length), Is.All.EqualTo(16 * 16));
-        Assert.That(ColourEvaluation.Diversity(all.Select(x => ImageScores.ToLab(x.Rgb)).ToList()), Is.GreaterThan(0), "the components decode to different colourings");
+        Assert.That(ILGpuSat.Imaging.Metrics.ColorMetrics.MeanPairwiseAbDistance(all.Select(x => { var (_, a, b) = ImageScores.ToLab(x.Rgb); return (a, b); }).ToList()), Is.GreaterThan(0), "the components decode to different colourings");
         foreach (var x in all)
         {
             var (l, _, _) = ImageScores.ToLab(x.Rgb);
